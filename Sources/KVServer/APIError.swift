@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KVStore
+
+/// An error as the HTTP API reports it: a status, a stable machine-readable code, a message
+/// for people, and any headers the status calls for (`Allow`, `Retry-After`).
+///
+/// Rendered as `{"error": {"code", "message", "request_id"}}` by ``ErrorMiddleware``.
+public struct APIError: Error, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    /// Seconds a client should wait before retrying after a backend outage.
+    public static let retryAfterSeconds = 1
+
+    public static func badRequest(_ code: String, _ message: String) -> APIError {
+        .init(.badRequest, code: code, message: message)
+    }
+
+    public static func valueTooLarge(limit: Int) -> APIError {
+        .init(.contentTooLarge, code: "value_too_large", message: "the value is larger than the limit of \(limit) bytes")
+    }
+
+    public static func methodNotAllowed(_ method: HTTPRequest.Method, allowed: [HTTPRequest.Method]) -> APIError {
+        let allow = allowed.map(\.rawValue).joined(separator: ", ")
+        return .init(
+            .methodNotAllowed, code: "method_not_allowed",
+            message: "\(method.rawValue) is not allowed here; allowed: \(allow)",
+            headers: [.allow: allow]
+        )
+    }
+
+    public static func routeNotFound(_ path: String) -> APIError {
+        .init(.notFound, code: "route_not_found", message: "no such endpoint: \(path)")
+    }
+
+    /// The API's reading of a key-value domain error.
+    public init(_ error: KVError) {
+        switch error.code {
+        case .notFound:
+            self.init(.notFound, code: "key_not_found", message: error.message)
+        case .conditionFailed:
+            self.init(.preconditionFailed, code: "precondition_failed", message: error.message)
+        case .notModified:
+            self.init(.notModified, code: "not_modified", message: error.message)
+        case .invalidRequest:
+            self.init(.badRequest, code: "invalid_request", message: error.message)
+        case .backendUnavailable:
+            self.init(
+                .serviceUnavailable, code: "backend_unavailable", message: error.message,
+                headers: [.retryAfter: String(Self.retryAfterSeconds)]
+            )
+        default:
+            self.init(.badGateway, code: "backend_failure", message: error.message)
+        }
+    }
+
+    /// The API's reading of an invalid key.
+    public init(_ error: KeyError) {
+        self.init(.badRequest, code: error.code, message: error.message)
+    }
+
+    /// The JSON body for this error.
+    func body(requestID: String) -> ByteBuffer {
+        struct Body: Encodable {
+            struct Detail: Encodable {
+                var code: String
+                var message: String
+                var request_id: String
+            }
+            var error: Detail
+        }
+        let body = Body(error: .init(code: self.code, message: self.message, request_id: requestID))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding three strings cannot fail.
+        let data = (try? encoder.encode(body)) ?? Data()
+        return ByteBuffer(bytes: data)
+    }
+}

@@ -1,0 +1,66 @@
+import HTTPTypes
+import ObjectStore
+
+/// The precondition of a write, as the HTTP request states it.
+public enum WritePrecondition: Sendable, Equatable {
+    case none
+    /// `If-Match: "<etag>"`: compare-and-swap.
+    case ifMatch(ETag)
+    /// `If-Match: *`: only replace an existing value.
+    case ifExists
+    /// `If-None-Match: *`: only create.
+    case ifNoneExists
+}
+
+/// Parsing of `If-Match` and `If-None-Match` (RFC 9110 §13.1) into what the store supports.
+enum ConditionalHeaders {
+    /// The precondition of a PUT. Object stores compare one tag per write, so a list of tags is
+    /// rejected rather than half-honoured.
+    static func writePrecondition(_ headers: HTTPFields) throws(APIError) -> WritePrecondition {
+        let ifMatch = headers[.ifMatch]
+        let ifNoneMatch = headers[.ifNoneMatch]
+        switch (ifMatch, ifNoneMatch) {
+        case (nil, nil):
+            return .none
+        case (.some, .some):
+            throw .badRequest("invalid_precondition", "send either If-Match or If-None-Match, not both")
+        case (let ifMatch?, nil):
+            return try singleTag(ifMatch, header: "If-Match").map(WritePrecondition.ifMatch) ?? .ifExists
+        case (nil, let ifNoneMatch?):
+            guard ifNoneMatch.trimmingSpaces == "*" else {
+                throw .badRequest("invalid_precondition", "If-None-Match on a write supports only '*' (create only)")
+            }
+            return .ifNoneExists
+        }
+    }
+
+    /// The `If-Match` of a DELETE: nil for none or `*` (a delete already requires the key to exist).
+    static func deletePrecondition(_ headers: HTTPFields) throws(APIError) -> ETag? {
+        guard let ifMatch = headers[.ifMatch] else { return nil }
+        return try singleTag(ifMatch, header: "If-Match")
+    }
+
+    /// The `If-None-Match` of a read: `*` or a list of tags.
+    static func readPrecondition(_ headers: HTTPFields) -> ETagMatch? {
+        guard let value = headers[.ifNoneMatch] else { return nil }
+        if value.trimmingSpaces == "*" { return .any }
+        let tags = value.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }.map(ETag.init)
+        return tags.isEmpty ? nil : .oneOf(tags)
+    }
+
+    /// One entity tag, or nil for `*`.
+    private static func singleTag(_ value: String, header: String) throws(APIError) -> ETag? {
+        let value = value.trimmingSpaces
+        if value == "*" { return nil }
+        guard value.count >= 2, !value.contains(","), value.hasSuffix("\"") else {
+            throw .badRequest("invalid_precondition", "\(header) takes one quoted entity tag or '*'")
+        }
+        return ETag(value)
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}

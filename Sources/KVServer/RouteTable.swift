@@ -1,0 +1,60 @@
+import HTTPTypes
+import Hummingbird
+
+/// The API's endpoints in one declaration: for each path, the handler of each method.
+///
+/// Hummingbird's router answers 404 both for unknown paths and for known paths with a wrong
+/// method; the table lets ``ErrorMiddleware`` answer 405 with `Allow` for the latter. Declaring
+/// handlers here, before registering them, lets that middleware see the whole table.
+public struct RouteTable: Sendable {
+    public typealias Handler = @Sendable (Request, KVRequestContext) async throws -> Response
+
+    /// How a request path is matched: exactly, or by a prefix followed by anything.
+    public enum Pattern: Sendable {
+        case exact(String)
+        case prefix(String)
+
+        func matches(_ path: String) -> Bool {
+            switch self {
+            case .exact(let exact): path == exact
+            case .prefix(let prefix): path.hasPrefix(prefix)
+            }
+        }
+
+        /// The pattern in Hummingbird's router syntax.
+        var routerPath: RouterPath {
+            switch self {
+            case .exact(let path): RouterPath(path)
+            case .prefix(let prefix): RouterPath(prefix + "**")
+            }
+        }
+    }
+
+    private struct Route: Sendable {
+        var pattern: Pattern
+        var handlers: [(method: HTTPRequest.Method, handler: Handler)]
+    }
+
+    private var routes: [Route] = []
+
+    public init() {}
+
+    /// Declares the handlers of `pattern`, in the order `Allow` lists them.
+    public mutating func add(_ pattern: Pattern, _ handlers: [(method: HTTPRequest.Method, handler: Handler)]) {
+        self.routes.append(Route(pattern: pattern, handlers: handlers))
+    }
+
+    /// Registers every declared handler on `router`, after any middleware added to it.
+    public func register(on router: Router<KVRequestContext>) {
+        for route in self.routes {
+            for (method, handler) in route.handlers {
+                router.on(route.pattern.routerPath, method: method, use: handler)
+            }
+        }
+    }
+
+    /// The methods the endpoint at `path` accepts, or nil when no endpoint matches.
+    public func allowedMethods(forPath path: String) -> [HTTPRequest.Method]? {
+        self.routes.first { $0.pattern.matches(path) }?.handlers.map(\.method)
+    }
+}

@@ -1,0 +1,57 @@
+import ObjectStore
+
+/// A failure of a key-value operation, in the domain's terms.
+///
+/// Backend failures keep the backend's message so operators can see what went wrong; they never
+/// contain credentials.
+public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case notFound, conditionFailed, notModified, invalidRequest, backendUnavailable, backendFailure
+        }
+        private let base: Base
+
+        /// No value is stored under the key.
+        public static let notFound = Code(base: .notFound)
+        /// A conditional request's condition does not hold.
+        public static let conditionFailed = Code(base: .conditionFailed)
+        /// A conditional read matched the current value's tag.
+        public static let notModified = Code(base: .notModified)
+        /// The request cannot be carried out as given.
+        public static let invalidRequest = Code(base: .invalidRequest)
+        /// The backend cannot be reached or is overloaded; retrying later may succeed.
+        public static let backendUnavailable = Code(base: .backendUnavailable)
+        /// The backend failed in a way a retry will not fix (for example, access denied).
+        public static let backendFailure = Code(base: .backendFailure)
+
+        public var description: String { self.base.rawValue }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(self.code): \(self.message)" }
+
+    static func notFound(_ key: Key) -> KVError { .init(.notFound, "no value is stored under key '\(key)'") }
+    static func conditionFailed(_ key: Key) -> KVError {
+        .init(.conditionFailed, "the precondition on key '\(key)' does not hold")
+    }
+
+    /// Translates a backend error raised while working on `key`.
+    static func from(_ error: any Error, key: Key) -> any Error {
+        guard let error = error as? ObjectStoreError else { return error }
+        switch error.code {
+        case .notFound: return KVError.notFound(key)
+        case .preconditionFailed: return KVError.conditionFailed(key)
+        case .notModified: return KVError(.notModified, "key '\(key)' is not modified")
+        case .invalidArgument: return KVError(.invalidRequest, error.message)
+        case .unavailable: return KVError(.backendUnavailable, "the storage backend is unavailable: \(error.message)")
+        default: return KVError(.backendFailure, "the storage backend failed: \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// A failure of an ``ObjectStore`` operation, classified the way the layers above need it.
+public struct ObjectStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure. New codes may be added; switch with a default.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case notFound, preconditionFailed, notModified, invalidArgument
+            case accessDenied, unavailable, backendFailure
+        }
+        private let base: Base
+
+        /// The object (or bucket) does not exist.
+        public static let notFound = Code(base: .notFound)
+        /// A write or delete condition did not hold (HTTP 412).
+        public static let preconditionFailed = Code(base: .preconditionFailed)
+        /// A read's `If-None-Match` matched (HTTP 304).
+        public static let notModified = Code(base: .notModified)
+        /// The request itself is invalid: a malformed token, too many keys, metadata too large.
+        public static let invalidArgument = Code(base: .invalidArgument)
+        /// The backend refused our credentials or permissions.
+        public static let accessDenied = Code(base: .accessDenied)
+        /// The backend is unreachable, overloaded or timed out; the request may succeed later.
+        public static let unavailable = Code(base: .unavailable)
+        /// Any other backend failure.
+        public static let backendFailure = Code(base: .backendFailure)
+
+        public var description: String { self.base.rawValue }
+    }
+
+    public let code: Code
+    /// A human-readable explanation, safe to show to clients (never contains credentials).
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(self.code): \(self.message)" }
+
+    public static func notFound(_ key: String) -> Self { .init(.notFound, "no object named '\(key)'") }
+    public static func preconditionFailed(_ key: String) -> Self {
+        .init(.preconditionFailed, "the condition on '\(key)' does not hold")
+    }
+    public static func notModified(_ key: String) -> Self { .init(.notModified, "'\(key)' is not modified") }
+}

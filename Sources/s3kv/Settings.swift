@@ -1,0 +1,111 @@
+import KVServer
+import Logging
+
+/// Which backend holds the data.
+enum StorageKind: String, Sendable, CaseIterable {
+    /// S3 or an S3-compatible store.
+    case s3
+    /// The embedded on-disk store (SQLite).
+    case local
+    /// Process memory; nothing survives a restart.
+    case memory
+}
+
+/// Everything s3kv is configured with, read from environment variables and validated at once,
+/// so a bad value stops start-up with one line naming the variable instead of failing later.
+struct Settings: Sendable, Equatable {
+    var server: ServerConfiguration
+    var storage: StorageKind
+    /// Where the embedded store keeps its database.
+    var dataDirectory: String
+    var logLevel: Logger.Level
+
+    /// The variables read, with what each does; `--help` and the README list the same.
+    static let variables: [(name: String, help: String)] = [
+        ("HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 in the container image)"),
+        ("PORT", "port to listen on, 0 for any free port (default 8080)"),
+        ("KV_STORAGE", "s3 | local | memory (default: s3 when S3_BUCKET is set, otherwise local)"),
+        ("KV_DATA_DIR", "directory of the embedded store (default ./data)"),
+        ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default 16MiB)"),
+        ("LOG_LEVEL", "trace | debug | info | notice | warning | error | critical (default info)"),
+    ]
+
+    /// The largest configurable value: S3's limit for a single PUT.
+    static let maximumValueBytesCeiling = 5 * 1024 * 1024 * 1024
+
+    init(environment: [String: String]) throws(ConfigurationError) {
+        let reader = EnvironmentReader(environment)
+        let host = reader.string("HOST") ?? "127.0.0.1"
+        let port = try reader.integer("PORT", in: 0...65_535, expected: "a port number from 0 to 65535") ?? 8080
+        let maxValueBytes =
+            try reader.byteSize("KV_MAX_VALUE_BYTES", in: 1...Self.maximumValueBytesCeiling)
+            ?? ServerConfiguration.defaultMaxValueBytes
+        self.server = ServerConfiguration(host: host, port: port, maxValueBytes: maxValueBytes)
+
+        let defaultStorage: StorageKind = reader.string("S3_BUCKET") == nil ? .local : .s3
+        self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
+        self.dataDirectory = reader.string("KV_DATA_DIR") ?? "./data"
+        self.logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self) ?? .info
+    }
+}
+
+/// A configuration value that cannot be used; the description is the one line printed at exit.
+struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    var variable: String
+    var message: String
+
+    var description: String { "\(self.variable): \(self.message)" }
+}
+
+/// Typed reads of environment variables; an empty value counts as unset.
+struct EnvironmentReader {
+    private let environment: [String: String]
+
+    init(_ environment: [String: String]) {
+        self.environment = environment
+    }
+
+    func string(_ name: String) -> String? {
+        guard let value = self.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>, expected: String) throws(ConfigurationError) -> Int? {
+        guard let text = self.string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(variable: name, message: "expected \(expected), got '\(text)'")
+        }
+        return value
+    }
+
+    func choice<Choice: RawRepresentable & CaseIterable>(
+        _ name: String, _ type: Choice.Type
+    ) throws(ConfigurationError) -> Choice? where Choice.RawValue == String {
+        guard let text = self.string(name) else { return nil }
+        guard let value = Choice(rawValue: text.lowercased()) else {
+            let choices = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError(variable: name, message: "expected one of \(choices), got '\(text)'")
+        }
+        return value
+    }
+
+    /// A size in bytes: a whole number with an optional binary unit (KiB, MiB, GiB; K, M, G).
+    func byteSize(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let text = self.string(name) else { return nil }
+        let units: [(suffix: String, factor: Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("", 1),
+        ]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let number = Int(text.dropLast(suffix.count)), number > 0,
+                number <= range.upperBound / factor, range.contains(number * factor)
+            {
+                return number * factor
+            }
+            break
+        }
+        throw ConfigurationError(
+            variable: name,
+            message: "expected a size from \(range.lowerBound) to \(range.upperBound) bytes such as 16MiB, got '\(text)'"
+        )
+    }
+}
