@@ -1,0 +1,62 @@
+import KVStore
+import NIOCore
+import ObjectStore
+import Testing
+
+@Suite struct KeyValueStoreTests {
+    let objects = MemoryObjectStore()
+    var store: KeyValueStore { KeyValueStore(objects: self.objects) }
+
+    @Test("values live under kv/<key> with their content type")
+    func layout() async throws {
+        let receipt = try await store.put(try Key("a/b"), value: ByteBuffer(string: "v"), contentType: "text/plain")
+        #expect(receipt.size == 1)
+        let object = try await objects.get("kv/a/b", ifNoneMatch: nil)
+        #expect(object.info.contentType == "text/plain")
+        #expect(object.info.etag == receipt.etag)
+        let defaulted = try await store.put(try Key("c"), value: ByteBuffer(string: "v"))
+        #expect(try await store.head(defaulted.key).contentType == KeyValueStore.defaultContentType)
+    }
+
+    @Test("missing keys are notFound for get, head and delete")
+    func missing() async throws {
+        let key = try Key("nope")
+        await #expect(throws: KVError(.notFound, "no value is stored under key 'nope'")) { try await store.get(key) }
+        await #expect(throws: KVError(.notFound, "no value is stored under key 'nope'")) { try await store.head(key) }
+        await #expect(throws: KVError(.notFound, "no value is stored under key 'nope'")) { try await store.delete(key) }
+    }
+
+    @Test("conditions: If-Match on a missing key and stale tags are conditionFailed")
+    func conditions() async throws {
+        let key = try Key("k")
+        let stale = ETag("\"0123\"")
+        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), condition: .ifMatch(stale)) }
+        await expectCode(.conditionFailed) { try await store.putIfExists(key, value: ByteBuffer()) }
+        let first = try await store.put(key, value: ByteBuffer(string: "1"), condition: .ifNoneExists)
+        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), condition: .ifNoneExists) }
+        _ = try await store.putIfExists(key, value: ByteBuffer(string: "2"))
+        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), condition: .ifMatch(first.etag)) }
+        await expectCode(.conditionFailed) { try await store.delete(key, ifMatch: first.etag) }
+        let current = try await store.head(key)
+        try await store.delete(key, ifMatch: current.etag)
+        await expectCode(.notFound) { try await store.get(key) }
+    }
+
+    @Test("a matching If-None-Match is notModified")
+    func notModified() async throws {
+        let receipt = try await store.put(try Key("k"), value: ByteBuffer(string: "v"))
+        await expectCode(.notModified) { try await store.get(receipt.key, ifNoneMatch: .oneOf([receipt.etag])) }
+        await expectCode(.notModified) { try await store.get(receipt.key, ifNoneMatch: .any) }
+    }
+}
+
+func expectCode<T>(_ code: KVError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async {
+    do {
+        _ = try await body()
+        Issue.record("expected \(code), but the call succeeded", sourceLocation: sourceLocation)
+    } catch let error as KVError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}

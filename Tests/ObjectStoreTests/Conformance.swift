@@ -1,0 +1,65 @@
+import Foundation
+import NIOCore
+import ObjectStore
+import Testing
+
+/// One behaviour of the storage contract, checked against a backend.
+///
+/// The same cases run against every backend (see `BackendConformanceTests`); each case works
+/// under its own key prefix, so backends that share a bucket across runs stay isolated.
+struct ConformanceCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let run: @Sendable (ConformanceContext) async throws -> Void
+
+    var testDescription: String { self.name }
+}
+
+/// What a case gets: the store, a unique prefix for its keys, and what the backend supports.
+struct ConformanceContext: Sendable {
+    let store: any ObjectStore
+    let prefix: String
+    /// Whether CopyObject honours copy-source-if-match (moto ignores it; see S3-FACTS).
+    let honoursCopySourceIfMatch: Bool
+
+    /// A key in this case's namespace.
+    func key(_ name: String) -> String { self.prefix + name }
+}
+
+/// Asserts that `body` throws an ``ObjectStoreError`` with `code`.
+func expectError<T>(
+    _ code: ObjectStoreError.Code,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> T
+) async {
+    do {
+        _ = try await body()
+        Issue.record("expected \(code), but the call succeeded", sourceLocation: sourceLocation)
+    } catch let error as ObjectStoreError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+func bytes(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
+
+extension ObjectStore {
+    /// Every object under `prefix`, following continuation tokens (bounded).
+    func listAll(prefix: String, pageSize: Int, delimiter: String? = nil) async throws -> (keys: [String], prefixes: [String], pages: Int) {
+        var keys: [String] = []
+        var prefixes: [String] = []
+        var token: String?
+        var pages = 0
+        repeat {
+            let page = try await self.list(
+                ListRequest(prefix: prefix, continuationToken: token, maxKeys: pageSize, delimiter: delimiter)
+            )
+            #expect(page.objects.count + page.commonPrefixes.count <= pageSize)
+            keys += page.objects.map(\.key)
+            prefixes += page.commonPrefixes
+            token = page.nextContinuationToken
+            pages += 1
+        } while token != nil && pages < 1000
+        return (keys, prefixes, pages)
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import NIOCore
+import ObjectStore
+import Testing
+
+/// The storage contract, case by case. Every backend must pass all of them.
+enum Conformance {
+    static let cases: [ConformanceCase] = objectCases + conditionCases + listingCases
+
+    static let objectCases: [ConformanceCase] = [
+        .init(name: "put then get returns the exact bytes, type, metadata and MD5 ETag") { c in
+            let body = ByteBuffer(bytes: Array(0...255) + Array(0...255).reversed())
+            let options = PutOptions(contentType: "image/x-test", metadata: ["created-at": "1700000000000", "version": "7"])
+            let etag = try await c.store.put(c.key("binary"), body: body, options: options)
+            #expect(etag == ETag.md5(of: body.readableBytesView))
+            let object = try await c.store.get(c.key("binary"), ifNoneMatch: nil)
+            #expect(object.body == body)
+            #expect(object.info.key == c.key("binary"))
+            #expect(object.info.size == 512)
+            #expect(object.info.etag == etag)
+            #expect(object.info.contentType == "image/x-test")
+            #expect(object.info.metadata == options.metadata)
+            #expect(abs(object.info.lastModified.timeIntervalSinceNow) < 300)
+        },
+        .init(name: "head reports what get reports, without the body") { c in
+            _ = try await c.store.put(c.key("h"), body: bytes("hello"), options: PutOptions(contentType: "text/plain", metadata: ["a": "b"]))
+            let object = try await c.store.get(c.key("h"), ifNoneMatch: nil)
+            let info = try await c.store.head(c.key("h"), ifNoneMatch: nil)
+            #expect(info.size == 5)
+            #expect(info.etag == object.info.etag)
+            #expect(info.contentType == "text/plain")
+            #expect(info.metadata == ["a": "b"])
+        },
+        .init(name: "put overwrites, and an empty body is a value") { c in
+            _ = try await c.store.put(c.key("o"), body: bytes("first"), options: PutOptions())
+            let etag = try await c.store.put(c.key("o"), body: ByteBuffer(), options: PutOptions())
+            let object = try await c.store.get(c.key("o"), ifNoneMatch: nil)
+            #expect(object.body.readableBytes == 0)
+            #expect(object.info.etag == etag)
+            #expect(etag == ETag("\"d41d8cd98f00b204e9800998ecf8427e\""))
+        },
+        .init(name: "missing objects are notFound for get and head") { c in
+            await expectError(.notFound) { try await c.store.get(c.key("missing"), ifNoneMatch: nil) }
+            await expectError(.notFound) { try await c.store.head(c.key("missing"), ifNoneMatch: nil) }
+        },
+        .init(name: "delete removes; deleting a missing object succeeds") { c in
+            _ = try await c.store.put(c.key("d"), body: bytes("x"), options: PutOptions())
+            try await c.store.delete(c.key("d"), ifMatch: nil)
+            await expectError(.notFound) { try await c.store.head(c.key("d"), ifNoneMatch: nil) }
+            try await c.store.delete(c.key("d"), ifMatch: nil)
+        },
+        .init(name: "copy duplicates body and attributes, or replaces the attributes") { c in
+            let etag = try await c.store.put(c.key("src"), body: bytes("payload"), options: PutOptions(contentType: "text/a", metadata: ["m": "1"]))
+            let copied = try await c.store.copy(from: c.key("src"), to: c.key("dst"), options: CopyOptions())
+            #expect(copied == etag)
+            let copy = try await c.store.get(c.key("dst"), ifNoneMatch: nil)
+            #expect(copy.body == bytes("payload"))
+            #expect(copy.info.contentType == "text/a")
+            #expect(copy.info.metadata == ["m": "1"])
+            let replacing = CopyOptions(replacing: ObjectAttributes(contentType: "text/b", metadata: ["m": "2"]))
+            _ = try await c.store.copy(from: c.key("src"), to: c.key("dst2"), options: replacing)
+            let replaced = try await c.store.head(c.key("dst2"), ifNoneMatch: nil)
+            #expect(replaced.contentType == "text/b")
+            #expect(replaced.metadata == ["m": "2"])
+            await expectError(.notFound) { try await c.store.copy(from: c.key("none"), to: c.key("x"), options: CopyOptions()) }
+        },
+        .init(name: "copy with a stale source-if-match fails where the backend honours it") { c in
+            _ = try await c.store.put(c.key("src"), body: bytes("v1"), options: PutOptions())
+            let stale = ETag("\"00000000000000000000000000000000\"")
+            guard c.honoursCopySourceIfMatch else { return }
+            await expectError(.preconditionFailed) {
+                try await c.store.copy(from: c.key("src"), to: c.key("dst"), options: CopyOptions(sourceIfMatch: stale))
+            }
+        },
+        .init(name: "metadata over 2 KB is an invalid argument") { c in
+            let metadata = ["big": String(repeating: "x", count: 2100)]
+            await expectError(.invalidArgument) {
+                try await c.store.put(c.key("meta"), body: bytes("x"), options: PutOptions(metadata: metadata))
+            }
+        },
+        .init(name: "deleteMany deletes present and absent keys and reports all as deleted") { c in
+            for name in ["1", "2", "3"] { _ = try await c.store.put(c.key(name), body: bytes(name), options: PutOptions()) }
+            let result = try await c.store.deleteMany([c.key("1"), c.key("2"), c.key("never")])
+            #expect(Set(result.deleted) == [c.key("1"), c.key("2"), c.key("never")])
+            #expect(result.failed.isEmpty)
+            await expectError(.notFound) { try await c.store.head(c.key("1"), ifNoneMatch: nil) }
+            _ = try await c.store.head(c.key("3"), ifNoneMatch: nil)
+            let tooMany = (0...DeleteManyResult.maximumKeys).map { c.key("k\($0)") }
+            await expectError(.invalidArgument) { try await c.store.deleteMany(tooMany) }
+        },
+    ]
+
+    static let conditionCases: [ConformanceCase] = [
+        .init(name: "If-None-Match: * creates once, then fails") { c in
+            _ = try await c.store.put(c.key("once"), body: bytes("a"), options: PutOptions(condition: .ifNoneExists))
+            await expectError(.preconditionFailed) {
+                try await c.store.put(c.key("once"), body: bytes("b"), options: PutOptions(condition: .ifNoneExists))
+            }
+            #expect(try await c.store.get(c.key("once"), ifNoneMatch: nil).body == bytes("a"))
+        },
+        .init(name: "If-Match swaps on the current ETag only; a missing key is notFound") { c in
+            let first = try await c.store.put(c.key("cas"), body: bytes("1"), options: PutOptions())
+            let second = try await c.store.put(c.key("cas"), body: bytes("2"), options: PutOptions(condition: .ifMatch(first)))
+            await expectError(.preconditionFailed) {
+                try await c.store.put(c.key("cas"), body: bytes("3"), options: PutOptions(condition: .ifMatch(first)))
+            }
+            #expect(try await c.store.head(c.key("cas"), ifNoneMatch: nil).etag == second)
+            await expectError(.notFound) {
+                try await c.store.put(c.key("absent"), body: bytes("x"), options: PutOptions(condition: .ifMatch(first)))
+            }
+        },
+        .init(name: "get and head with a matching If-None-Match are notModified") { c in
+            let etag = try await c.store.put(c.key("c"), body: bytes("cached"), options: PutOptions())
+            await expectError(.notModified) { try await c.store.get(c.key("c"), ifNoneMatch: .oneOf([etag])) }
+            await expectError(.notModified) { try await c.store.head(c.key("c"), ifNoneMatch: .oneOf([etag])) }
+            let other = ETag("\"ffffffffffffffffffffffffffffffff\"")
+            #expect(try await c.store.get(c.key("c"), ifNoneMatch: .oneOf([other])).body == bytes("cached"))
+        },
+        .init(name: "delete with If-Match: stale is preconditionFailed, missing is notFound") { c in
+            let etag = try await c.store.put(c.key("del"), body: bytes("1"), options: PutOptions())
+            let stale = ETag("\"ffffffffffffffffffffffffffffffff\"")
+            await expectError(.preconditionFailed) { try await c.store.delete(c.key("del"), ifMatch: stale) }
+            try await c.store.delete(c.key("del"), ifMatch: etag)
+            await expectError(.notFound) { try await c.store.head(c.key("del"), ifNoneMatch: nil) }
+            await expectError(.notFound) { try await c.store.delete(c.key("del"), ifMatch: etag) }
+        },
+    ]
+
+    static let listingCases: [ConformanceCase] = [
+        .init(name: "listing is in UTF-8 byte order and pages join up exactly") { c in
+            let names = ["a", "B", "b", "a/b", "a-b", "é", "z", "~", "ab", "aa", "a b", "Z9", "0", "日本", "😀"]
+            for name in names { _ = try await c.store.put(c.key(name), body: bytes(name), options: PutOptions()) }
+            let expected = names.map(c.key).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for pageSize in [1, 4, 15, 1000] {
+                let listed = try await c.store.listAll(prefix: c.prefix, pageSize: pageSize)
+                #expect(listed.keys == expected, "page size \(pageSize)")
+                #expect(listed.pages == max(1, (expected.count + pageSize - 1) / pageSize), "page size \(pageSize)")
+            }
+        },
+        .init(name: "listing reports size, ETag and last-modified") { c in
+            let etag = try await c.store.put(c.key("one"), body: bytes("12345"), options: PutOptions())
+            let page = try await c.store.list(ListRequest(prefix: c.prefix))
+            #expect(page.objects.map(\.key) == [c.key("one")])
+            #expect(page.objects.first?.size == 5)
+            #expect(page.objects.first?.etag == etag)
+            #expect(page.isTruncated == false)
+        },
+        .init(name: "an empty prefix range lists nothing") { c in
+            let page = try await c.store.list(ListRequest(prefix: c.key("nothing-here/")))
+            #expect(page.objects.isEmpty)
+            #expect(page.commonPrefixes.isEmpty)
+            #expect(page.nextContinuationToken == nil)
+        },
+        .init(name: "start-after is exclusive and need not exist") { c in
+            for name in ["a", "b", "c", "d"] { _ = try await c.store.put(c.key(name), body: bytes(name), options: PutOptions()) }
+            let page = try await c.store.list(ListRequest(prefix: c.prefix, startAfter: c.key("b")))
+            #expect(page.objects.map(\.key) == [c.key("c"), c.key("d")])
+            let between = try await c.store.list(ListRequest(prefix: c.prefix, startAfter: c.key("bb")))
+            #expect(between.objects.map(\.key) == [c.key("c"), c.key("d")])
+        },
+        .init(name: "a delimiter groups keys into common prefixes, across pages") { c in
+            for name in ["a/1", "a/2", "a/3/x", "b", "c/x/y", "d"] {
+                _ = try await c.store.put(c.key(name), body: bytes(name), options: PutOptions())
+            }
+            for pageSize in [1, 2, 1000] {
+                let listed = try await c.store.listAll(prefix: c.prefix, pageSize: pageSize, delimiter: "/")
+                #expect(listed.keys == [c.key("b"), c.key("d")], "page size \(pageSize)")
+                #expect(listed.prefixes == [c.key("a/"), c.key("c/")], "page size \(pageSize)")
+            }
+            let nested = try await c.store.listAll(prefix: c.key("a/"), pageSize: 1000, delimiter: "/")
+            #expect(nested.keys == [c.key("a/1"), c.key("a/2")])
+            #expect(nested.prefixes == [c.key("a/3/")])
+        },
+    ]
+}
