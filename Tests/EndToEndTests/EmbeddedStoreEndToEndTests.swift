@@ -1,0 +1,93 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The real binary over real HTTP on the embedded store.
+@Suite(.serialized) struct EmbeddedStoreEndToEndTests {
+    @Test("every acknowledged write survives SIGKILL and a restart on the same data directory")
+    func survivesSIGKILL() async throws {
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("s3kv-e2e-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let environment = ["KV_STORAGE": "local", "KV_DATA_DIR": dataDirectory]
+        var generator = SystemRandomNumberGenerator()
+
+        var acknowledged: [String: [UInt8]] = [:]
+        let first = try ServerProcess(environment: environment)
+        for index in 0..<200 {
+            let key = "e2e/\(index)/ключ"
+            let value = (0..<Int.random(in: 0...2048, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let response = try await HTTP.request("\(first.baseURL)/kv/\(HTTP.escape(key))", method: .PUT, body: value)
+            try #require(response.status == 200, "PUT \(key): \(response.status) \(response.text)")
+            acknowledged[key] = value
+        }
+        // Kill right after the last acknowledgement: no shutdown work may be needed for durability.
+        first.stop(signal: SIGKILL)
+
+        let second = try ServerProcess(environment: environment)
+        for (key, value) in acknowledged {
+            let response = try await HTTP.request("\(second.baseURL)/kv/\(HTTP.escape(key))", method: .GET)
+            #expect(response.status == 200, "GET \(key)")
+            #expect(response.body == value, "GET \(key)")
+        }
+        let missing = try await HTTP.request("\(second.baseURL)/kv/never-written", method: .GET)
+        #expect(missing.status == 404)
+        #expect(missing.text.contains(#""code":"key_not_found""#))
+        #expect(second.stop(signal: SIGTERM) == 0, "graceful exit on SIGTERM; log:\n\(second.log)")
+    }
+
+    @Test("a bad setting stops start-up with one line naming the variable", arguments: [
+        ("PORT", "http"), ("PORT", "70000"), ("KV_STORAGE", "floppy"), ("KV_MAX_VALUE_BYTES", "lots"), ("LOG_LEVEL", "loud"),
+    ])
+    func badConfiguration(_ variable: String, _ value: String) throws {
+        var environment = ["KV_STORAGE": "memory", "PORT": "0", "HOST": "127.0.0.1"]
+        environment[variable] = value
+        let result = try runToCompletion(arguments: ["serve"], environment: environment)
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("\(variable): expected") == true, "\(result.stderr)")
+        #expect(!result.stdout.contains("listening"))
+    }
+
+    @Test("--help documents every setting")
+    func help() throws {
+        let result = try runToCompletion(arguments: ["serve", "--help"], environment: [:])
+        #expect(result.status == 0)
+        for variable in ["HOST", "PORT", "KV_STORAGE", "KV_DATA_DIR", "KV_MAX_VALUE_BYTES", "LOG_LEVEL"] {
+            #expect(result.stdout.contains(variable), "\(variable) missing from --help")
+        }
+    }
+}
+
+/// A minimal HTTP helper over AsyncHTTPClient's shared client.
+enum HTTP {
+    struct Response {
+        var status: UInt
+        var headers: [(String, String)]
+        var body: [UInt8]
+        var text: String { String(decoding: self.body, as: UTF8.self) }
+    }
+
+    static func request(_ url: String, method: HTTPMethod, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        return Response(
+            status: response.status.code,
+            headers: response.headers.map { ($0.name, $0.value) },
+            body: Array(bytes.readableBytesView)
+        )
+    }
+
+    /// Percent-encodes everything but unreserved characters and '/'.
+    static func escape(_ key: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~/")
+        return key.addingPercentEncoding(withAllowedCharacters: allowed)!
+    }
+}
