@@ -34,6 +34,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Our S3 client: SigV4, requests over AsyncHTTPClient, XML; S3ObjectStore.
+        .target(
+            name: "S3",
+            dependencies: [
+                "ObjectStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The key-value domain: keys, entries, conditions; talks only to ObjectStore.
         .target(
             name: "KVStore",
@@ -72,7 +85,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ObjectStoreTests",
-            dependencies: ["ObjectStore"],
+            dependencies: ["ObjectStore", "S3"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "S3Tests",
+            dependencies: ["S3", "ObjectStore"],
+            exclude: ["aws-sigv4"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
