@@ -76,6 +76,7 @@ let package = Package(
                 "KVServer",
                 "KVStore",
                 "ObjectStore",
+                "S3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,11 +1,15 @@
+import Logging
 import ObjectStore
+import S3
 
 /// The object store selected by the settings, with a description for the start-up log line.
 struct Backend: CustomStringConvertible {
     var objects: any ObjectStore
     var description: String
 
-    static func open(_ settings: Settings) throws -> Backend {
+    /// Opens the backend; for S3, checks the bucket is reachable with the credentials (creating it
+    /// when configured to), so a wrong setting stops start-up instead of failing every request.
+    static func open(_ settings: Settings, logger: Logger) async throws -> Backend {
         switch settings.storage {
         case .memory:
             return Backend(objects: MemoryObjectStore(), description: "memory (nothing survives a restart)")
@@ -13,7 +17,35 @@ struct Backend: CustomStringConvertible {
             let store = try SQLiteObjectStore(directory: settings.dataDirectory)
             return Backend(objects: store, description: "local (\(settings.dataDirectory))")
         case .s3:
-            throw ConfigurationError(variable: "KV_STORAGE", message: "the s3 backend is not part of this build yet")
+            let s3 = settings.s3!
+            let store = S3ObjectStore(client: S3Client(configuration: try s3.clientConfiguration(), logger: logger), prefix: s3.prefix)
+            do {
+                try await Self.checkBucket(store, settings: s3, logger: logger)
+            } catch {
+                try? await store.client.shutdown()
+                throw error
+            }
+            return Backend(objects: store, description: "s3 (bucket \(s3.bucket) at \(s3.endpoint))")
         }
+    }
+
+    private static func checkBucket(_ store: S3ObjectStore, settings: S3Settings, logger: Logger) async throws {
+        let missing: Bool
+        do {
+            try await store.headBucket()
+            missing = false
+        } catch {
+            guard error.status == 404 else { throw error }
+            missing = true
+        }
+        guard missing else { return }
+        guard settings.createBucket else {
+            throw S3Error(
+                code: "NoSuchBucket", message: "bucket '\(settings.bucket)' does not exist (set S3_CREATE_BUCKET=true to create it)",
+                status: 404
+            )
+        }
+        try await store.createBucket()
+        logger.notice("created bucket \(settings.bucket)")
     }
 }

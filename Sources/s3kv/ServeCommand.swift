@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let backend: Backend
         do {
-            backend = try Backend.open(settings)
+            backend = try await Backend.open(settings, logger: logger)
         } catch {
             Self.exit(withMessage: "cannot open the \(settings.storage.rawValue) storage: \(error)")
         }

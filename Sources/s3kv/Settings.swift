@@ -19,6 +19,8 @@ struct Settings: Sendable, Equatable {
     /// Where the embedded store keeps its database.
     var dataDirectory: String
     var logLevel: Logger.Level
+    /// The S3 settings; set when `storage` is `.s3`.
+    var s3: S3Settings?
 
     /// The variables read, with what each does; `--help` and the README list the same.
     static let variables: [(name: String, help: String)] = [
@@ -28,6 +30,15 @@ struct Settings: Sendable, Equatable {
         ("KV_DATA_DIR", "directory of the embedded store (default ./data)"),
         ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default 16MiB)"),
         ("LOG_LEVEL", "trace | debug | info | notice | warning | error | critical (default info)"),
+        ("S3_ENDPOINT", "S3 endpoint URL (fallback AWS_ENDPOINT_URL; default https://s3.<region>.amazonaws.com)"),
+        ("S3_BUCKET", "bucket holding the data; setting it selects the s3 storage by default"),
+        ("S3_ACCESS_KEY", "access key id (fallback AWS_ACCESS_KEY_ID)"),
+        ("S3_SECRET_KEY", "secret access key (fallback AWS_SECRET_ACCESS_KEY)"),
+        ("S3_SESSION_TOKEN", "session token of temporary credentials (fallback AWS_SESSION_TOKEN)"),
+        ("S3_REGION", "signing region (fallback AWS_REGION, AWS_DEFAULT_REGION; default us-east-1)"),
+        ("S3_PREFIX", "prefix for every object name, e.g. team-a/ (default none)"),
+        ("S3_FORCE_PATH_STYLE", "true | false: path-style addressing (default true with S3_ENDPOINT, else false)"),
+        ("S3_CREATE_BUCKET", "true | false: create the bucket at start when missing (default false)"),
     ]
 
     /// The largest configurable value: S3's limit for a single PUT.
@@ -46,6 +57,7 @@ struct Settings: Sendable, Equatable {
         self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
         self.dataDirectory = reader.string("KV_DATA_DIR") ?? "./data"
         self.logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self) ?? .info
+        self.s3 = self.storage == .s3 ? try S3Settings(reader) : nil
     }
 }
 
@@ -76,6 +88,20 @@ struct EnvironmentReader {
             throw ConfigurationError(variable: name, message: "expected \(expected), got '\(text)'")
         }
         return value
+    }
+
+    /// The first of `names` that is set.
+    func string(_ names: [String]) -> String? {
+        names.lazy.compactMap { self.string($0) }.first
+    }
+
+    func boolean(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let text = self.string(name) else { return nil }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ConfigurationError(variable: name, message: "expected true or false, got '\(text)'")
+        }
     }
 
     func choice<Choice: RawRepresentable & CaseIterable>(

@@ -1,0 +1,122 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// A small S3 client over AsyncHTTPClient: signs each request with SigV4, retries what is safe
+/// to retry with exponential backoff and full jitter, and turns S3's XML errors into
+/// ``S3Error`` values.
+///
+/// One client keeps one pool of reused connections; call ``shutdown()`` when done.
+public final class S3Client: Sendable {
+    public let configuration: S3Configuration
+    private let http: HTTPClient
+    private let signer: SigV4Signer
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+
+    /// A response: status, headers and the whole body.
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: ByteBuffer
+    }
+
+    /// - Parameter now: the clock requests are signed with; injected so tests are exact.
+    public init(configuration: S3Configuration, logger: Logger = Logger(label: "s3kv.s3"), now: @escaping @Sendable () -> Date = Date.init) {
+        self.configuration = configuration
+        self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
+        self.now = now
+        self.logger = logger
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.timeout = .init(connect: .init(configuration.connectTimeout), read: .init(configuration.requestTimeout))
+        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        httpConfiguration.decompression = .disabled
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+    }
+
+    /// Closes the connection pool.
+    public func shutdown() async throws {
+        try await self.http.shutdown()
+    }
+
+    /// Sends one S3 request, retrying retryable failures, and returns a 2xx response (or 304).
+    ///
+    /// - Parameters:
+    ///   - key: the object, or nil for a bucket-level request.
+    ///   - query: parameters, not encoded.
+    /// - Throws: ``S3Error`` for any other status or when the attempts are used up.
+    public func send(
+        _ method: HTTPMethod,
+        key: String? = nil,
+        query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = [],
+        body: ByteBuffer? = nil
+    ) async throws(S3Error) -> Response {
+        var attempt = 1
+        while true {
+            do {
+                return try await self.attempt(method, key: key, query: query, headers: headers, body: body)
+            } catch let error where error.isRetryable && attempt < self.configuration.maxAttempts {
+                let delay = self.backoff(attempt: attempt)
+                self.logger.debug("retrying S3 request", metadata: ["error": "\(error.code)", "attempt": "\(attempt)"])
+                try? await Task.sleep(for: delay)
+                attempt += 1
+            }
+        }
+    }
+
+    /// Full jitter: a uniform wait between zero and the exponential cap.
+    private func backoff(attempt: Int) -> Duration {
+        let cap = min(self.configuration.maxBackoff, self.configuration.baseBackoff * (1 << min(attempt - 1, 20)))
+        let seconds = Double(cap.components.seconds) + Double(cap.components.attoseconds) / 1e18
+        return .milliseconds(Int(Double.random(in: 0...seconds) * 1000))
+    }
+
+    private func attempt(
+        _ method: HTTPMethod,
+        key: String?,
+        query: [(name: String, value: String)],
+        headers: [(name: String, value: String)],
+        body: ByteBuffer?
+    ) async throws(S3Error) -> Response {
+        let path = self.configuration.encodedPath(key: key)
+        var signed = SigV4Signer.Request(
+            method: method.rawValue,
+            encodedPath: path,
+            query: query,
+            headers: [("host", self.configuration.hostHeader)] + headers,
+            payloadHash: body.map { SigV4Signer.payloadHash($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
+        )
+        self.signer.sign(&signed, date: self.now())
+
+        let queryString = query.map { "\(SigV4Signer.uriEncode($0.name))=\(SigV4Signer.uriEncode($0.value))" }.joined(separator: "&")
+        var request = HTTPClientRequest(
+            url: "\(self.configuration.scheme)://\(self.configuration.hostHeader)\(path)\(queryString.isEmpty ? "" : "?" + queryString)"
+        )
+        request.method = method
+        for (name, value) in signed.headers { request.headers.replaceOrAdd(name: name, value: value) }
+        if let body {
+            request.body = .bytes(body)
+        } else if method == .PUT || method == .POST {
+            request.headers.replaceOrAdd(name: "content-length", value: "0")
+        }
+
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await self.http.execute(request, timeout: .init(self.configuration.requestTimeout))
+            bytes = try await response.body.collect(upTo: self.configuration.maxResponseBytes)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw S3Error(code: "Timeout", message: "no answer from \(self.configuration.hostHeader) in time", status: 0)
+        } catch {
+            throw S3Error(code: "ConnectionFailed", message: "cannot reach \(self.configuration.hostHeader): \(error)", status: 0)
+        }
+        let status = Int(response.status.code)
+        if (200..<300).contains(status) || status == 304 {
+            return Response(status: status, headers: response.headers, body: bytes)
+        }
+        throw S3Error.from(status: status, body: Array(bytes.readableBytesView))
+    }
+}

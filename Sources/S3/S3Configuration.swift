@@ -1,0 +1,70 @@
+import Foundation
+
+/// How to reach a bucket: endpoint, addressing, credentials and the client's limits.
+public struct S3Configuration: Sendable {
+    /// `http` or `https`.
+    public var scheme: String
+    public var host: String
+    /// The port, or nil for the scheme's default.
+    public var port: Int?
+    public var bucket: String
+    public var region: String
+    public var credentials: AWSCredentials
+    /// Path-style (`host/bucket/key`, for MinIO, moto and most self-hosted stores) rather than
+    /// virtual-hosted (`bucket.host/key`, AWS's default).
+    public var forcePathStyle: Bool
+    /// Attempts per request, first included (AWS's standard mode makes 3).
+    public var maxAttempts: Int
+    /// The first retry waits up to this long; later ones double, up to ``maxBackoff``.
+    public var baseBackoff: Duration
+    public var maxBackoff: Duration
+    public var connectTimeout: Duration
+    /// Deadline of one attempt, from sending the request to the end of the response.
+    public var requestTimeout: Duration
+    /// The largest response body accepted.
+    public var maxResponseBytes: Int
+
+    /// - Parameter endpoint: for example `http://127.0.0.1:9000` or `https://s3.eu-west-1.amazonaws.com`.
+    public init(
+        endpoint: String,
+        bucket: String,
+        region: String = "us-east-1",
+        credentials: AWSCredentials,
+        forcePathStyle: Bool = true
+    ) throws(S3Error) {
+        guard let components = URLComponents(string: endpoint), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+        else {
+            throw S3Error(code: "InvalidEndpoint", message: "expected an http or https URL such as http://127.0.0.1:9000, got '\(endpoint)'", status: 0)
+        }
+        self.scheme = scheme
+        self.host = host
+        self.port = components.port
+        self.bucket = bucket
+        self.region = region
+        self.credentials = credentials
+        self.forcePathStyle = forcePathStyle
+        self.maxAttempts = 3
+        self.baseBackoff = .milliseconds(100)
+        self.maxBackoff = .seconds(20)
+        self.connectTimeout = .seconds(5)
+        self.requestTimeout = .seconds(60)
+        self.maxResponseBytes = 1 << 30
+    }
+
+    /// The Host header: the bucket is part of it with virtual-hosted addressing.
+    var hostHeader: String {
+        let host = self.forcePathStyle ? self.host : "\(self.bucket).\(self.host)"
+        guard let port = self.port else { return host }
+        return "\(host):\(port)"
+    }
+
+    /// The encoded path of an object (or of the bucket when `key` is nil).
+    func encodedPath(key: String?) -> String {
+        let keyPath = key.map { "/" + SigV4Signer.encodePath($0) } ?? "/"
+        if self.forcePathStyle {
+            return "/" + SigV4Signer.uriEncode(self.bucket) + (key == nil ? "" : keyPath)
+        }
+        return keyPath
+    }
+}
