@@ -2,9 +2,6 @@ import Foundation
 
 /// The S3 rules the local backends enforce, in one place so both emulate S3 identically.
 enum LocalRules {
-    /// S3's limit on user metadata: names plus values, in UTF-8 bytes.
-    static let maximumMetadataBytes = 2048
-
     static func checkWrite(_ condition: WriteCondition, current: ETag?, key: String) throws {
         switch (condition, current) {
         case (.none, _), (.ifNoneExists, nil):
@@ -24,27 +21,8 @@ enum LocalRules {
         }
     }
 
-    static func checkMetadata(_ metadata: [String: String]) throws {
-        let size = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
-        if size > maximumMetadataBytes {
-            throw ObjectStoreError(
-                .invalidArgument,
-                "user metadata is \(size) bytes; the limit is \(maximumMetadataBytes)"
-            )
-        }
-    }
-
     static func checkKey(_ key: String) throws {
         if key.isEmpty { throw ObjectStoreError(.invalidArgument, "an object name must not be empty") }
-    }
-
-    static func checkDeleteMany(_ keys: [String]) throws {
-        if keys.count > DeleteManyResult.maximumKeys {
-            throw ObjectStoreError(
-                .invalidArgument,
-                "\(keys.count) keys in one delete; the limit is \(DeleteManyResult.maximumKeys)"
-            )
-        }
     }
 
     /// Timestamps are kept to the millisecond, the precision S3 listings report.

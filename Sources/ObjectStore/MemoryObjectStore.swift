@@ -51,7 +51,7 @@ public final class MemoryObjectStore: ObjectStore {
 
     public func put(_ key: String, body: ByteBuffer, options: PutOptions) async throws -> ETag {
         try LocalRules.checkKey(key)
-        try LocalRules.checkMetadata(options.metadata)
+        try ObjectLimits.checkMetadata(options.metadata)
         let etag = ETag.md5(of: body.readableBytesView)
         let info = ObjectInfo(
             key: key, size: body.readableBytes, etag: etag,
@@ -91,7 +91,7 @@ public final class MemoryObjectStore: ObjectStore {
 
     public func copy(from source: String, to destination: String, options: CopyOptions) async throws -> ETag {
         try LocalRules.checkKey(destination)
-        if let replacing = options.replacing { try LocalRules.checkMetadata(replacing.metadata) }
+        if let replacing = options.replacing { try ObjectLimits.checkMetadata(replacing.metadata) }
         let lastModified = LocalRules.truncatedToMilliseconds(self.now())
         return try self.state.withLock { state in
             guard var entry = state.entries[source] else { throw ObjectStoreError.notFound(source) }
@@ -128,7 +128,7 @@ public final class MemoryObjectStore: ObjectStore {
     }
 
     public func deleteMany(_ keys: [String]) async throws -> DeleteManyResult {
-        try LocalRules.checkDeleteMany(keys)
+        try ObjectLimits.checkDeleteMany(keys)
         self.state.withLock { state in
             for key in keys { state.remove(key) }
         }

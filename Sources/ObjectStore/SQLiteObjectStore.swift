@@ -60,7 +60,7 @@ public final class SQLiteObjectStore: ObjectStore {
 
     public func put(_ key: String, body: ByteBuffer, options: PutOptions) async throws -> ETag {
         try LocalRules.checkKey(key)
-        try LocalRules.checkMetadata(options.metadata)
+        try ObjectLimits.checkMetadata(options.metadata)
         let etag = ETag.md5(of: body.readableBytesView)
         let bytes = Data(body.readableBytesView)
         let metadata = try Self.encode(options.metadata)
@@ -114,7 +114,7 @@ public final class SQLiteObjectStore: ObjectStore {
 
     public func copy(from source: String, to destination: String, options: CopyOptions) async throws -> ETag {
         try LocalRules.checkKey(destination)
-        if let replacing = options.replacing { try LocalRules.checkMetadata(replacing.metadata) }
+        if let replacing = options.replacing { try ObjectLimits.checkMetadata(replacing.metadata) }
         let replacingMetadata = try options.replacing.map { try Self.encode($0.metadata) }
         let lastModified = Self.milliseconds(self.now())
         return try await self.database.write { db in
@@ -164,7 +164,7 @@ public final class SQLiteObjectStore: ObjectStore {
     }
 
     public func deleteMany(_ keys: [String]) async throws -> DeleteManyResult {
-        try LocalRules.checkDeleteMany(keys)
+        try ObjectLimits.checkDeleteMany(keys)
         try await self.database.write { db in
             for key in keys {
                 try db.execute(sql: "DELETE FROM object WHERE key = ?", arguments: [Self.blob(key)])

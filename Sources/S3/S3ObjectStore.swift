@@ -19,7 +19,7 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func put(_ key: String, body: ByteBuffer, options: PutOptions) async throws -> ETag {
-        try Self.checkMetadata(options.metadata)
+        try ObjectLimits.checkMetadata(options.metadata)
         var headers: [(name: String, value: String)] = [("content-type", options.contentType)]
         headers += options.metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
         switch options.condition {
@@ -58,7 +58,7 @@ public struct S3ObjectStore: ObjectStore {
         var headers: [(name: String, value: String)] = [("x-amz-copy-source", "/\(bucket)/" + SigV4Signer.encodePath(self.prefix + source))]
         if let etag = options.sourceIfMatch { headers.append(("x-amz-copy-source-if-match", etag.quoted)) }
         if let replacing = options.replacing {
-            try Self.checkMetadata(replacing.metadata)
+            try ObjectLimits.checkMetadata(replacing.metadata)
             headers.append(("x-amz-metadata-directive", "REPLACE"))
             headers.append(("content-type", replacing.contentType))
             headers += replacing.metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
@@ -96,9 +96,7 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func deleteMany(_ keys: [String]) async throws -> DeleteManyResult {
-        if keys.count > DeleteManyResult.maximumKeys {
-            throw ObjectStoreError(.invalidArgument, "\(keys.count) keys in one delete; the limit is \(DeleteManyResult.maximumKeys)")
-        }
+        try ObjectLimits.checkDeleteMany(keys)
         if keys.isEmpty { return DeleteManyResult(deleted: []) }
         let objects = keys.map { "<Object><Key>\(xmlEscape(self.prefix + $0))</Key></Object>" }.joined()
         let body = ByteBuffer(string: "<Delete><Quiet>false</Quiet>\(objects)</Delete>")
@@ -184,13 +182,6 @@ public struct S3ObjectStore: ObjectStore {
             contentType: headers.first(name: "content-type") ?? "application/octet-stream",
             metadata: metadata
         )
-    }
-
-    private static func checkMetadata(_ metadata: [String: String]) throws(ObjectStoreError) {
-        let size = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
-        if size > 2048 {
-            throw ObjectStoreError(.invalidArgument, "user metadata is \(size) bytes; the limit is 2048")
-        }
     }
 
     private static func xml(_ body: ByteBuffer) throws -> XMLElement {
