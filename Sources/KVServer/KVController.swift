@@ -91,7 +91,7 @@ struct KVController: Sendable {
         [
             .contentType: info.contentType,
             .eTag: info.etag.quoted,
-            .lastModified: HTTPDate.format(info.lastModified),
+            .lastModified: TimestampFormat.imfFixdate(info.lastModified),
         ]
     }
 

@@ -88,9 +88,8 @@ public struct KeyValueStore: Sendable {
     ) async throws -> Result {
         do {
             return try await operation()
-        } catch let error as ObjectStoreError where error.code == .notFound && notFound != nil {
-            throw notFound!
         } catch {
+            if let notFound, (error as? ObjectStoreError)?.code == .notFound { throw notFound }
             throw KVError.from(error, key: key)
         }
     }

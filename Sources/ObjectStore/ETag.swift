@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// An entity tag as S3 reports it: the quoted form, e.g. `"9e107d9d372bb6826bd81d3542a419d6"`.
 ///
@@ -21,13 +22,10 @@ public struct ETag: Sendable, Hashable, CustomStringConvertible {
 
     /// The S3-style tag of a body: the quoted hex MD5 of its bytes.
     public static func md5<Bytes: Sequence>(of bytes: Bytes) -> ETag where Bytes.Element == UInt8 {
-        var hash = Insecure.MD5()
-        hash.update(data: Array(bytes))
-        let hex = hash.finalize().map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]], as: UTF8.self)
-        }.joined()
-        return ETag("\"\(hex)\"")
+        let digest =
+            bytes.withContiguousStorageIfAvailable { Insecure.MD5.hash(data: UnsafeRawBufferPointer($0)) }
+            ?? Insecure.MD5.hash(data: Array(bytes))
+        return ETag("\"\(Hex.encode(digest))\"")
     }
 
     public var description: String { self.quoted }

@@ -30,7 +30,8 @@ public struct ListRequest: Sendable, Equatable {
         self.delimiter = delimiter
     }
 
-    var clampedMaxKeys: Int { min(max(self.maxKeys, 1), Self.maximumPageSize) }
+    /// ``maxKeys`` clamped to 1...``maximumPageSize``, as S3 treats it.
+    public var clampedMaxKeys: Int { min(max(self.maxKeys, 1), Self.maximumPageSize) }
 }
 
 /// An object in a listing: the attributes ListObjectsV2 reports (no content type or metadata).

@@ -54,10 +54,12 @@ public final class S3Client: Sendable {
         headers: [(name: String, value: String)] = [],
         body: ByteBuffer? = nil
     ) async throws(S3Error) -> Response {
+        // Hashed once: retries resend the same payload.
+        let payloadHash = body.map { SigV4Signer.payloadHash($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
         var attempt = 1
         while true {
             do {
-                return try await self.attempt(method, key: key, query: query, headers: headers, body: body)
+                return try await self.attempt(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash)
             } catch let error where error.isRetryable && attempt < self.configuration.maxAttempts {
                 let delay = self.backoff(attempt: attempt)
                 self.logger.debug("retrying S3 request", metadata: ["error": "\(error.code)", "attempt": "\(attempt)"])
@@ -79,7 +81,8 @@ public final class S3Client: Sendable {
         key: String?,
         query: [(name: String, value: String)],
         headers: [(name: String, value: String)],
-        body: ByteBuffer?
+        body: ByteBuffer?,
+        payloadHash: String
     ) async throws(S3Error) -> Response {
         let path = self.configuration.encodedPath(key: key)
         var signed = SigV4Signer.Request(
@@ -87,7 +90,7 @@ public final class S3Client: Sendable {
             encodedPath: path,
             query: query,
             headers: [("host", self.configuration.hostHeader)] + headers,
-            payloadHash: body.map { SigV4Signer.payloadHash($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
+            payloadHash: payloadHash
         )
         self.signer.sign(&signed, date: self.now())
 

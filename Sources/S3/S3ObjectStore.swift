@@ -74,7 +74,7 @@ public struct S3ObjectStore: ObjectStore {
     public func list(_ request: ListRequest) async throws -> ListPage {
         var query: [(name: String, value: String)] = [
             ("list-type", "2"), ("prefix", self.prefix + request.prefix),
-            ("max-keys", String(min(max(request.maxKeys, 1), ListRequest.maximumPageSize))),
+            ("max-keys", String(request.clampedMaxKeys)),
         ]
         if let token = request.continuationToken {
             query.append(("continuation-token", token))
@@ -86,7 +86,7 @@ public struct S3ObjectStore: ObjectStore {
         let root = try Self.xml(response.body)
         let objects = try root.children("Contents").map { item in
             guard let key = item.value("Key"), let etag = item.value("ETag"), let size = item.value("Size").flatMap(Int.init),
-                let modified = item.value("LastModified").flatMap(S3Dates.parseISO8601)
+                let modified = item.value("LastModified").flatMap(TimestampFormat.parseISO8601)
             else { throw ObjectStoreError(.backendFailure, "ListObjectsV2 answered an incomplete entry") }
             return ObjectSummary(key: String(key.dropFirst(self.prefix.count)), size: size, etag: ETag(etag), lastModified: modified)
         }
@@ -178,7 +178,7 @@ public struct S3ObjectStore: ObjectStore {
         }
         return ObjectInfo(
             key: key, size: size, etag: try etag(headers, key: key),
-            lastModified: headers.first(name: "last-modified").flatMap(S3Dates.parseHTTPDate) ?? Date(timeIntervalSince1970: 0),
+            lastModified: headers.first(name: "last-modified").flatMap(TimestampFormat.parseIMFFixdate) ?? Date(timeIntervalSince1970: 0),
             contentType: headers.first(name: "content-type") ?? "application/octet-stream",
             metadata: metadata
         )

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ObjectStore
 
 /// AWS Signature Version 4 for header-signed requests, with S3's rules: the path is URI-encoded
 /// exactly once and never normalised, and the payload hash is sent in `x-amz-content-sha256`.
@@ -78,7 +79,7 @@ public struct SigV4Signer: Sendable {
     }
 
     public func stringToSign(canonicalRequest: String, timestamp: String) -> String {
-        ["AWS4-HMAC-SHA256", timestamp, self.scope(timestamp), Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))]
+        ["AWS4-HMAC-SHA256", timestamp, self.scope(timestamp), Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))]
             .joined(separator: "\n")
     }
 
@@ -88,7 +89,7 @@ public struct SigV4Signer: Sendable {
         for part in [day, self.region, self.service, "aws4_request"] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        return Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        return Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     }
 
     private func scope(_ timestamp: String) -> String {
@@ -98,16 +99,7 @@ public struct SigV4Signer: Sendable {
     // MARK: Encoding
 
     /// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
-    public static func timestamp(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func pad(_ value: Int?, _ width: Int) -> String {
-            let text = String(value ?? 0)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))T\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))Z"
-    }
+    public static func timestamp(_ date: Date) -> String { TimestampFormat.compactISO8601(date) }
 
     /// Encodes a path once: every byte but the unreserved characters and `/` as `%XX`.
     public static func encodePath(_ path: String) -> String { uriEncode(path, keepSlash: true) }
@@ -139,20 +131,11 @@ public struct SigV4Signer: Sendable {
         value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).joined(separator: " ")
     }
 
-    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var result = [UInt8]()
-        for byte in bytes {
-            result.append(digits[Int(byte >> 4)])
-            result.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: result, as: UTF8.self)
-    }
-
     /// Hex SHA-256 of a payload.
     public static func payloadHash<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var hasher = SHA256()
-        hasher.update(data: Array(bytes))
-        return hex(hasher.finalize())
+        let digest =
+            bytes.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+            ?? SHA256.hash(data: Array(bytes))
+        return Hex.encode(digest)
     }
 }
