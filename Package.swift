@@ -112,6 +112,8 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "s3kv",
+                "S3",
+                "ObjectStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -6,6 +6,8 @@ import S3
 struct Backend: CustomStringConvertible {
     var objects: any ObjectStore
     var description: String
+    /// Releases the backend's resources (connection pool, database) once the server has stopped.
+    var close: @Sendable () async throws -> Void = {}
 
     /// Opens the backend; for S3, checks the bucket is reachable with the credentials (creating it
     /// when configured to), so a wrong setting stops start-up instead of failing every request.
@@ -15,7 +17,7 @@ struct Backend: CustomStringConvertible {
             return Backend(objects: MemoryObjectStore(), description: "memory (nothing survives a restart)")
         case .local:
             let store = try SQLiteObjectStore(directory: settings.dataDirectory)
-            return Backend(objects: store, description: "local (\(settings.dataDirectory))")
+            return Backend(objects: store, description: "local (\(settings.dataDirectory))", close: { try store.close() })
         case .s3:
             let s3 = settings.s3!
             let store = S3ObjectStore(client: S3Client(configuration: try s3.clientConfiguration(), logger: logger), prefix: s3.prefix)
@@ -25,7 +27,10 @@ struct Backend: CustomStringConvertible {
                 try? await store.client.shutdown()
                 throw error
             }
-            return Backend(objects: store, description: "s3 (bucket \(s3.bucket) at \(s3.endpoint))")
+            return Backend(
+                objects: store, description: "s3 (bucket \(s3.bucket) at \(s3.endpoint))",
+                close: { try await store.client.shutdown() }
+            )
         }
     }
 
@@ -35,6 +40,15 @@ struct Backend: CustomStringConvertible {
             try await store.headBucket()
             missing = false
         } catch {
+            if error.status == 403 {
+                // HEAD answers have no body, so S3 cannot say which of these it was.
+                throw S3Error(
+                    code: error.code,
+                    message: "access to bucket '\(settings.bucket)' denied (HTTP 403): check S3_ACCESS_KEY and S3_SECRET_KEY, "
+                        + "and that the key may access the bucket",
+                    status: 403
+                )
+            }
             guard error.status == 404 else { throw error }
             missing = true
         }

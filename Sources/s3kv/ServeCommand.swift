@@ -70,7 +70,13 @@ struct ServeCommand: AsyncParsableCommand {
                 )
             }
         )
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            try? await backend.close()
+            throw error
+        }
+        try await backend.close()
     }
 
     /// Prints one line to standard error and exits with status 1.

@@ -1,0 +1,35 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A minimal HTTP helper over AsyncHTTPClient's shared client.
+enum HTTP {
+    struct Response {
+        var status: UInt
+        var headers: [(String, String)]
+        var body: [UInt8]
+        var text: String { String(decoding: self.body, as: UTF8.self) }
+    }
+
+    static func request(_ url: String, method: HTTPMethod, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        return Response(
+            status: response.status.code,
+            headers: response.headers.map { ($0.name, $0.value) },
+            body: Array(bytes.readableBytesView)
+        )
+    }
+
+    /// Percent-encodes everything but unreserved characters and '/'.
+    static func escape(_ key: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~/")
+        return key.addingPercentEncoding(withAllowedCharacters: allowed)!
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ObjectStore
+import S3
+import Testing
+
+/// The moto servers `scripts/test` starts: one accepting any credentials (with its request log),
+/// one checking signatures against an IAM key created in it.
+enum MotoServers {
+    private static let environment = ProcessInfo.processInfo.environment
+    static let endpoint = environment["S3KV_TEST_S3_ENDPOINT"]
+    static let requestLog = environment["S3KV_TEST_S3_ENDPOINT_LOG"]
+    static let signingEndpoint = environment["S3KV_TEST_AUTH_S3_ENDPOINT"]
+    static let signingBucket = environment["S3KV_TEST_AUTH_S3_BUCKET"] ?? "s3kv-auth"
+    static let signingAccessKey = environment["S3KV_TEST_AUTH_S3_ACCESS_KEY"] ?? ""
+    static var enabled: Bool { endpoint != nil || environment["S3KV_TEST_REQUIRE_S3"] == "1" }
+
+    /// How many requests for `bucket` moto has logged (werkzeug logs `"PUT /bucket/key HTTP/1.1" 200`).
+    static func requests(to bucket: String) throws -> [String] {
+        let path = try #require(requestLog, "S3KV_TEST_S3_ENDPOINT_LOG is not set; run the tests with scripts/test")
+        let log = try String(contentsOfFile: path, encoding: .utf8)
+        return log.split(separator: "\n").compactMap { line in
+            guard let start = line.firstIndex(of: "\"") else { return nil }
+            let request = line[line.index(after: start)...].split(separator: " ")
+            guard request.count >= 2 else { return nil }
+            let target = request[1]
+            guard target == "/\(bucket)" || target.hasPrefix("/\(bucket)/") || target.hasPrefix("/\(bucket)?") else { return nil }
+            return "\(request[0]) \(target)"
+        }
+    }
+
+    /// Waits until moto has logged `count` requests for `bucket` (it logs after answering), then
+    /// a little longer so any extra request shows too; returns the requests logged.
+    static func awaitRequests(to bucket: String, count: Int) async throws -> [String] {
+        for _ in 0..<100 where try requests(to: bucket).count < count {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        return try requests(to: bucket)
+    }
+}
+
+/// The real binary serving from a real S3-compatible server (moto).
+@Suite(.serialized, .enabled(if: MotoServers.enabled, "set S3KV_TEST_S3_ENDPOINT or run scripts/test to include S3"))
+struct S3EndToEndTests {
+    @Test("PUT, GET and DELETE through S3; values survive a restart and sit at kv/<key> in the bucket")
+    func servesFromS3AcrossRestarts() async throws {
+        let endpoint = try #require(MotoServers.endpoint)
+        let bucket = "e2e-\(UUID().uuidString.lowercased())"
+        let environment = [
+            "S3_ENDPOINT": endpoint, "S3_BUCKET": bucket, "S3_ACCESS_KEY": "e2e", "S3_SECRET_KEY": "e2e-secret",
+            "S3_CREATE_BUCKET": "true",
+        ]
+        var values: [String: [UInt8]] = [:]
+        for index in 0..<40 {
+            values["users/\(index)/profile ü.json"] = Array("{\"n\":\(index)}".utf8) + (0..<index).map { UInt8($0) }
+        }
+
+        let first = try ServerProcess(environment: environment)
+        for (key, value) in values {
+            let response = try await HTTP.request("\(first.baseURL)/kv/\(HTTP.escape(key))", method: .PUT, body: value)
+            try #require(response.status == 200, "PUT \(key): \(response.status) \(response.text)")
+            #expect(response.text.contains("\"size\":\(value.count)"))
+        }
+        let doomed = "users/0/profile ü.json"
+        #expect(try await HTTP.request("\(first.baseURL)/kv/\(HTTP.escape(doomed))", method: .DELETE).status == 204)
+        values[doomed] = nil
+        #expect(try await HTTP.request("\(first.baseURL)/kv/\(HTTP.escape(doomed))", method: .GET).status == 404)
+        #expect(first.stop(signal: SIGTERM) == 0, "graceful exit on SIGTERM; log:\n\(first.log)")
+
+        let second = try ServerProcess(environment: environment)
+        for (key, value) in values {
+            let response = try await HTTP.request("\(second.baseURL)/kv/\(HTTP.escape(key))", method: .GET)
+            #expect(response.status == 200 && response.body == value, "GET \(key) after restart")
+        }
+        #expect(try await HTTP.request("\(second.baseURL)/kv/\(HTTP.escape(doomed))", method: .GET).status == 404)
+        #expect(second.stop(signal: SIGTERM) == 0, "graceful exit on SIGTERM; log:\n\(second.log)")
+
+        // The bucket holds exactly the live keys, under the documented layout.
+        let store = S3ObjectStore(
+            client: S3Client(configuration: try S3Configuration(endpoint: endpoint, bucket: bucket, credentials: AWSCredentials(accessKeyID: "e2e", secretAccessKey: "x")))
+        )
+        let listed = try await store.list(ListRequest(prefix: ""))
+        let sample = try await store.get("kv/users/7/profile ü.json", ifNoneMatch: nil)
+        try await store.client.shutdown()
+        #expect(Set(listed.objects.map(\.key)) == Set(values.keys.map { "kv/\($0)" }))
+        #expect(Array(sample.body.readableBytesView) == values["users/7/profile ü.json"])
+    }
+
+    @Test("a plain PUT is one S3 request and a GET miss is one, counted in moto's request log")
+    func oneBackendRequestPerPlainOperation() async throws {
+        let endpoint = try #require(MotoServers.endpoint)
+        let bucket = "e2e-count-\(UUID().uuidString.lowercased())"
+        let server = try ServerProcess(environment: [
+            "S3_ENDPOINT": endpoint, "S3_BUCKET": bucket, "S3_ACCESS_KEY": "e2e", "S3_SECRET_KEY": "e2e-secret",
+            "S3_CREATE_BUCKET": "true",
+        ])
+        // Start-up: HeadBucket (404), CreateBucket.
+        let startup = try await MotoServers.awaitRequests(to: bucket, count: 2)
+        #expect(startup == ["HEAD /\(bucket)", "PUT /\(bucket)"])
+
+        #expect(try await HTTP.request("\(server.baseURL)/kv/counted", method: .PUT, body: Array("v".utf8)).status == 200)
+        let afterPut = try await MotoServers.awaitRequests(to: bucket, count: 3)
+        #expect(Array(afterPut.dropFirst(2)) == ["PUT /\(bucket)/kv/counted"])
+
+        #expect(try await HTTP.request("\(server.baseURL)/kv/absent", method: .GET).status == 404)
+        let afterMiss = try await MotoServers.awaitRequests(to: bucket, count: 4)
+        #expect(Array(afterMiss.dropFirst(3)) == ["GET /\(bucket)/kv/absent"])
+        #expect(server.stop(signal: SIGTERM) == 0)
+    }
+
+    @Test("a wrong secret stops start-up with one clear line that does not show the secret")
+    func wrongSecretStopsStartUp() throws {
+        let endpoint = try #require(MotoServers.signingEndpoint, "S3KV_TEST_AUTH_S3_ENDPOINT is not set; run the tests with scripts/test")
+        let secret = "wrong-\(UUID().uuidString)"
+        let result = try runToCompletion(arguments: ["serve"], environment: [
+            "HOST": "127.0.0.1", "PORT": "0", "S3_ENDPOINT": endpoint, "S3_BUCKET": MotoServers.signingBucket,
+            "S3_ACCESS_KEY": MotoServers.signingAccessKey, "S3_SECRET_KEY": secret,
+        ])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("denied (HTTP 403)") && result.stderr.contains("S3_SECRET_KEY"), "\(result.stderr)")
+        #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret))
+        #expect(!result.stdout.contains("listening"))
+    }
+}
