@@ -51,6 +51,19 @@ import Testing
         #expect(!result.stdout.contains("listening"))
     }
 
+    @Test("`s3kv healthcheck` (the image's HEALTHCHECK) exits 0 for a serving server and 1 otherwise")
+    func healthcheckCommand() throws {
+        let server = try ServerProcess(environment: ["KV_STORAGE": "memory"])
+        let healthy = try runToCompletion(arguments: ["healthcheck"], environment: ["PORT": "\(server.port)"])
+        #expect(healthy.status == 0, "\(healthy.stdout)")
+        #expect(healthy.stdout.contains("healthy: http://127.0.0.1:\(server.port)/health"))
+        #expect(server.stop(signal: SIGTERM) == 0)
+
+        let down = try runToCompletion(arguments: ["healthcheck", "--url", "http://127.0.0.1:\(server.port)/health"], environment: [:])
+        #expect(down.status == 1)
+        #expect(down.stdout.contains("unhealthy"))
+    }
+
     @Test("--help documents every setting")
     func help() throws {
         let result = try runToCompletion(arguments: ["serve", "--help"], environment: [:])

@@ -5,11 +5,15 @@ import ObjectStore
 import S3
 import Testing
 
-/// The moto servers `scripts/test` starts: one accepting any credentials (with its request log),
-/// one checking signatures against an IAM key created in it.
-enum MotoServers {
+/// The S3 servers of the tests: under `scripts/test` two moto servers, one accepting any
+/// credentials (with its request log) and one checking signatures against an IAM key created in
+/// it; under `docker compose run test`, MinIO for both.
+enum S3Servers {
     private static let environment = ProcessInfo.processInfo.environment
     static let endpoint = environment["S3KV_TEST_S3_ENDPOINT"]
+    static let accessKey = environment["S3KV_TEST_S3_ACCESS_KEY"] ?? "e2e"
+    static let secretKey = environment["S3KV_TEST_S3_SECRET_KEY"] ?? "e2e-secret"
+    /// moto's request log; not available for other servers, so the request-counting test needs moto.
     static let requestLog = environment["S3KV_TEST_S3_ENDPOINT_LOG"]
     static let signingEndpoint = environment["S3KV_TEST_AUTH_S3_ENDPOINT"]
     static let signingBucket = environment["S3KV_TEST_AUTH_S3_BUCKET"] ?? "s3kv-auth"
@@ -42,14 +46,14 @@ enum MotoServers {
 }
 
 /// The real binary serving from a real S3-compatible server (moto).
-@Suite(.serialized, .enabled(if: MotoServers.enabled, "set S3KV_TEST_S3_ENDPOINT or run scripts/test to include S3"))
+@Suite(.serialized, .enabled(if: S3Servers.enabled, "set S3KV_TEST_S3_ENDPOINT or run scripts/test to include S3"))
 struct S3EndToEndTests {
     @Test("PUT, GET and DELETE through S3; values survive a restart and sit at kv/<key> in the bucket")
     func servesFromS3AcrossRestarts() async throws {
-        let endpoint = try #require(MotoServers.endpoint)
+        let endpoint = try #require(S3Servers.endpoint)
         let bucket = "e2e-\(UUID().uuidString.lowercased())"
         let environment = [
-            "S3_ENDPOINT": endpoint, "S3_BUCKET": bucket, "S3_ACCESS_KEY": "e2e", "S3_SECRET_KEY": "e2e-secret",
+            "S3_ENDPOINT": endpoint, "S3_BUCKET": bucket, "S3_ACCESS_KEY": S3Servers.accessKey, "S3_SECRET_KEY": S3Servers.secretKey,
             "S3_CREATE_BUCKET": "true",
         ]
         var values: [String: [UInt8]] = [:]
@@ -79,7 +83,7 @@ struct S3EndToEndTests {
 
         // The bucket holds exactly the live keys, under the documented layout.
         let store = S3ObjectStore(
-            client: S3Client(configuration: try S3Configuration(endpoint: endpoint, bucket: bucket, credentials: AWSCredentials(accessKeyID: "e2e", secretAccessKey: "x")))
+            client: S3Client(configuration: try S3Configuration(endpoint: endpoint, bucket: bucket, credentials: AWSCredentials(accessKeyID: S3Servers.accessKey, secretAccessKey: S3Servers.secretKey)))
         )
         let listed = try await store.list(ListRequest(prefix: ""))
         let sample = try await store.get("kv/users/7/profile ü.json", ifNoneMatch: nil)
@@ -88,35 +92,38 @@ struct S3EndToEndTests {
         #expect(Array(sample.body.readableBytesView) == values["users/7/profile ü.json"])
     }
 
-    @Test("a plain PUT is one S3 request and a GET miss is one, counted in moto's request log")
+    @Test(
+        "a plain PUT is one S3 request and a GET miss is one, counted in moto's request log",
+        .enabled(if: S3Servers.requestLog != nil, "needs moto's request log (S3KV_TEST_S3_ENDPOINT_LOG, set by scripts/test)")
+    )
     func oneBackendRequestPerPlainOperation() async throws {
-        let endpoint = try #require(MotoServers.endpoint)
+        let endpoint = try #require(S3Servers.endpoint)
         let bucket = "e2e-count-\(UUID().uuidString.lowercased())"
         let server = try ServerProcess(environment: [
-            "S3_ENDPOINT": endpoint, "S3_BUCKET": bucket, "S3_ACCESS_KEY": "e2e", "S3_SECRET_KEY": "e2e-secret",
+            "S3_ENDPOINT": endpoint, "S3_BUCKET": bucket, "S3_ACCESS_KEY": S3Servers.accessKey, "S3_SECRET_KEY": S3Servers.secretKey,
             "S3_CREATE_BUCKET": "true",
         ])
         // Start-up: HeadBucket (404), CreateBucket.
-        let startup = try await MotoServers.awaitRequests(to: bucket, count: 2)
+        let startup = try await S3Servers.awaitRequests(to: bucket, count: 2)
         #expect(startup == ["HEAD /\(bucket)", "PUT /\(bucket)"])
 
         #expect(try await HTTP.request("\(server.baseURL)/kv/counted", method: .PUT, body: Array("v".utf8)).status == 200)
-        let afterPut = try await MotoServers.awaitRequests(to: bucket, count: 3)
+        let afterPut = try await S3Servers.awaitRequests(to: bucket, count: 3)
         #expect(Array(afterPut.dropFirst(2)) == ["PUT /\(bucket)/kv/counted"])
 
         #expect(try await HTTP.request("\(server.baseURL)/kv/absent", method: .GET).status == 404)
-        let afterMiss = try await MotoServers.awaitRequests(to: bucket, count: 4)
+        let afterMiss = try await S3Servers.awaitRequests(to: bucket, count: 4)
         #expect(Array(afterMiss.dropFirst(3)) == ["GET /\(bucket)/kv/absent"])
         #expect(server.stop(signal: SIGTERM) == 0)
     }
 
     @Test("a wrong secret stops start-up with one clear line that does not show the secret")
     func wrongSecretStopsStartUp() throws {
-        let endpoint = try #require(MotoServers.signingEndpoint, "S3KV_TEST_AUTH_S3_ENDPOINT is not set; run the tests with scripts/test")
+        let endpoint = try #require(S3Servers.signingEndpoint, "S3KV_TEST_AUTH_S3_ENDPOINT is not set; run the tests with scripts/test")
         let secret = "wrong-\(UUID().uuidString)"
         let result = try runToCompletion(arguments: ["serve"], environment: [
-            "HOST": "127.0.0.1", "PORT": "0", "S3_ENDPOINT": endpoint, "S3_BUCKET": MotoServers.signingBucket,
-            "S3_ACCESS_KEY": MotoServers.signingAccessKey, "S3_SECRET_KEY": secret,
+            "HOST": "127.0.0.1", "PORT": "0", "S3_ENDPOINT": endpoint, "S3_BUCKET": S3Servers.signingBucket,
+            "S3_ACCESS_KEY": S3Servers.signingAccessKey, "S3_SECRET_KEY": secret,
         ])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")

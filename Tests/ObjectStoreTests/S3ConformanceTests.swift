@@ -5,10 +5,17 @@ import Testing
 
 /// Where the S3 integration tests find their server: `scripts/test` starts moto_server on a free
 /// loopback port and sets `S3KV_TEST_S3_ENDPOINT`. It also sets `S3KV_TEST_REQUIRE_S3=1`, so under
-/// the test command these tests run (and fail without a server) rather than skip.
+/// the test command these tests run (and fail without a server) rather than skip. moto takes any
+/// credentials; for a server that checks them (MinIO under `docker compose run test`) they come
+/// from `S3KV_TEST_S3_ACCESS_KEY` and `S3KV_TEST_S3_SECRET_KEY`.
 enum S3TestEnvironment {
-    static let endpoint = ProcessInfo.processInfo.environment["S3KV_TEST_S3_ENDPOINT"]
-    static let required = ProcessInfo.processInfo.environment["S3KV_TEST_REQUIRE_S3"] == "1"
+    private static let environment = ProcessInfo.processInfo.environment
+    static let endpoint = environment["S3KV_TEST_S3_ENDPOINT"]
+    static let required = environment["S3KV_TEST_REQUIRE_S3"] == "1"
+    static let credentials = AWSCredentials(
+        accessKeyID: environment["S3KV_TEST_S3_ACCESS_KEY"] ?? "s3kv-test",
+        secretAccessKey: environment["S3KV_TEST_S3_SECRET_KEY"] ?? "s3kv-test-secret"
+    )
     static var enabled: Bool { endpoint != nil || required }
     static let bucket = "s3kv-conformance"
 
@@ -17,7 +24,7 @@ enum S3TestEnvironment {
         let endpoint = try #require(endpoint, "S3KV_TEST_S3_ENDPOINT is not set; run the tests with scripts/test")
         let configuration = try S3Configuration(
             endpoint: endpoint, bucket: bucket,
-            credentials: AWSCredentials(accessKeyID: "s3kv-test", secretAccessKey: "s3kv-test-secret")
+            credentials: credentials
         )
         let store = S3ObjectStore(client: S3Client(configuration: configuration))
         do {

@@ -4,8 +4,9 @@ import ObjectStore
 import S3
 import Testing
 
-/// A moto_server that checks SigV4 signatures: `scripts/test` starts it, creates an IAM access key
-/// and a bucket in it, then switches authentication on (scripts/moto-auth-setup.py).
+/// A server that checks SigV4 signatures. Under `scripts/test` a moto_server with an IAM access key
+/// and a bucket created in it, then authentication switched on (scripts/moto-auth-setup.py);
+/// under `docker compose run test`, MinIO.
 enum SigningServer {
     private static let environment = ProcessInfo.processInfo.environment
     static let endpoint = environment["S3KV_TEST_AUTH_S3_ENDPOINT"]
@@ -22,6 +23,18 @@ enum SigningServer {
         )
         return S3ObjectStore(client: S3Client(configuration: configuration))
     }
+
+    /// A store with the right credentials, on the bucket (created when missing).
+    static func authorisedStore() async throws -> S3ObjectStore {
+        let store = try store()
+        do {
+            try await store.headBucket()
+        } catch {
+            guard error.status == 404 else { throw error }
+            try await store.createBucket()
+        }
+        return store
+    }
 }
 
 /// Our signatures against a server that verifies them. moto wrongly rejects correct signatures
@@ -30,7 +43,7 @@ enum SigningServer {
 @Suite(.enabled(if: SigningServer.enabled, "set S3KV_TEST_AUTH_S3_ENDPOINT or run scripts/test to include S3"))
 struct S3SignatureTests {
     @Test func everyOperationIsAcceptedWithTheRightSecret() async throws {
-        try await withStore(try SigningServer.store()) { store in
+        try await withStore(try await SigningServer.authorisedStore()) { store in
             let base = "sig-\(UUID().uuidString.lowercased())"
             let first = try await store.put(
                 "\(base)-a", body: ByteBuffer(string: "alpha"),
