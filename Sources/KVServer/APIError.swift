@@ -49,8 +49,12 @@ public struct APIError: Error, Sendable, Equatable {
         switch error.code {
         case .notFound:
             self.init(.notFound, code: "key_not_found", message: error.message)
+        case .versionNotFound:
+            self.init(.notFound, code: "version_not_found", message: error.message)
         case .conditionFailed:
             self.init(.preconditionFailed, code: "precondition_failed", message: error.message)
+        case .conflict:
+            self.init(.conflict, code: "write_conflict", message: error.message)
         case .notModified:
             self.init(.notModified, code: "not_modified", message: error.message)
         case .invalidRequest:

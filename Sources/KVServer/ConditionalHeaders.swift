@@ -1,16 +1,6 @@
 import HTTPTypes
+import KVStore
 import ObjectStore
-
-/// The precondition of a write, as the HTTP request states it.
-public enum WritePrecondition: Sendable, Equatable {
-    case none
-    /// `If-Match: "<etag>"`: compare-and-swap.
-    case ifMatch(ETag)
-    /// `If-Match: *`: only replace an existing value.
-    case ifExists
-    /// `If-None-Match: *`: only create.
-    case ifNoneExists
-}
 
 /// Parsing of `If-Match` and `If-None-Match` (RFC 9110 §13.1) into what the store supports.
 enum ConditionalHeaders {

@@ -7,6 +7,9 @@ import ObjectStore
 
 /// The `/kv/<key>` endpoints: PUT, GET, HEAD and DELETE of single values.
 ///
+/// Query parameters: `ttl` on PUT (`?ttl=30s`), `version` on GET and HEAD (`?version=3`), and
+/// `versions` on GET (`?versions`, the key's readable versions as JSON).
+///
 /// The key is taken from the raw request path and percent-decoded exactly once, so `/kv/a/b`
 /// and `/kv/a%2Fb` name the same key, and `//` or `.` segments reach the key rules instead of
 /// being normalised away.
@@ -34,25 +37,35 @@ struct KVController: Sendable {
         }
         let precondition = try ConditionalHeaders.writePrecondition(request.headers)
         let contentType = try ContentTypePolicy.storedContentType(request.headers[.contentType])
+        let ttl = try QueryOptions.ttl(request.uri.queryParameters)
         let value = try await request.body.collect(upTo: self.maxValueBytes)
-        let receipt =
-            switch precondition {
-            case .none: try await self.store.put(key, value: value, contentType: contentType)
-            case .ifMatch(let etag): try await self.store.put(key, value: value, contentType: contentType, condition: .ifMatch(etag))
-            case .ifNoneExists: try await self.store.put(key, value: value, contentType: contentType, condition: .ifNoneExists)
-            case .ifExists: try await self.store.putIfExists(key, value: value, contentType: contentType)
-            }
+        let receipt = try await self.store.put(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
+        var headers: HTTPFields = [.eTag: receipt.etag.quoted]
+        Self.addVersionHeaders(version: receipt.version, expiresAt: receipt.expiresAt, to: &headers)
         return try JSONResponse.make(
-            WriteResponse(key: receipt.key.rawValue, size: receipt.size, etag: receipt.etag.quoted),
-            headers: [.eTag: receipt.etag.quoted]
+            WriteResponse(
+                key: receipt.key.rawValue, size: receipt.size, etag: receipt.etag.quoted, version: receipt.version,
+                expiresAt: receipt.expiresAt.map { TimestampFormat.iso8601($0.date) }
+            ),
+            headers: headers
         )
     }
 
     func get(_ request: Request, context: KVRequestContext) async throws -> Response {
         let key = try Self.key(of: request)
+        let query = request.uri.queryParameters
+        if QueryOptions.wantsVersionList(query) {
+            let versions = try await self.store.versions(of: key)
+            return try JSONResponse.make(VersionListResponse(key: key.rawValue, versions: versions.map(VersionListResponse.Version.init)))
+        }
         let ifNoneMatch = ConditionalHeaders.readPrecondition(request.headers)
         do {
-            let entry = try await self.store.get(key, ifNoneMatch: ifNoneMatch)
+            let entry =
+                if let version = try QueryOptions.version(query) {
+                    try Self.evaluate(try await self.store.get(key, version: version), ifNoneMatch)
+                } else {
+                    try await self.store.get(key, ifNoneMatch: ifNoneMatch)
+                }
             return Response(status: .ok, headers: Self.headers(for: entry.info), body: .init(byteBuffer: entry.value))
         } catch let error as KVError where error.code == .notModified {
             return Self.notModified(ifNoneMatch)
@@ -63,7 +76,12 @@ struct KVController: Sendable {
         let key = try Self.key(of: request)
         let ifNoneMatch = ConditionalHeaders.readPrecondition(request.headers)
         do {
-            let info = try await self.store.head(key, ifNoneMatch: ifNoneMatch)
+            let info =
+                if let version = try QueryOptions.version(request.uri.queryParameters) {
+                    try Self.evaluate(try await self.store.get(key, version: version), ifNoneMatch).info
+                } else {
+                    try await self.store.head(key, ifNoneMatch: ifNoneMatch)
+                }
             var headers = Self.headers(for: info)
             headers[.contentLength] = String(info.size)
             return Response(status: .ok, headers: headers)
@@ -88,11 +106,24 @@ struct KVController: Sendable {
     }
 
     static func headers(for info: EntryInfo) -> HTTPFields {
-        [
+        var headers: HTTPFields = [
             .contentType: info.contentType,
             .eTag: info.etag.quoted,
             .lastModified: TimestampFormat.imfFixdate(info.lastModified),
         ]
+        self.addVersionHeaders(version: info.version, expiresAt: info.expiresAt, to: &headers)
+        return headers
+    }
+
+    static func addVersionHeaders(version: Int64, expiresAt: UnixMilliseconds?, to headers: inout HTTPFields) {
+        headers[.kvVersion] = String(version)
+        if let expiresAt { headers[.kvExpiresAt] = TimestampFormat.iso8601(expiresAt.date) }
+    }
+
+    /// `If-None-Match` on a read of an old version, which the store serves without conditions.
+    static func evaluate(_ entry: Entry, _ ifNoneMatch: ETagMatch?) throws -> Entry {
+        if ifNoneMatch?.matches(entry.info.etag) == true { throw KVError(.notModified, "not modified") }
+        return entry
     }
 
     /// 304 carries the ETag when the client named exactly one, which is then the current one.
@@ -109,4 +140,50 @@ struct WriteResponse: Encodable {
     /// Bytes written.
     var size: Int
     var etag: String
+    var version: Int64
+    /// RFC 3339 with milliseconds; absent when the value does not expire.
+    var expiresAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case key, size, etag, version
+        case expiresAt = "expires_at"
+    }
+}
+
+/// The body of `GET /kv/<key>?versions`: readable versions, newest first.
+struct VersionListResponse: Encodable {
+    struct Version: Encodable {
+        var version: Int64
+        var size: Int
+        var etag: String
+        var lastModified: String
+        var expiresAt: String?
+        var contentType: String
+
+        init(_ info: EntryInfo) {
+            self.version = info.version
+            self.size = info.size
+            self.etag = info.etag.quoted
+            self.lastModified = TimestampFormat.iso8601(info.lastModified)
+            self.expiresAt = info.expiresAt.map { TimestampFormat.iso8601($0.date) }
+            self.contentType = info.contentType
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case version, size, etag
+            case lastModified = "last_modified"
+            case expiresAt = "expires_at"
+            case contentType = "content_type"
+        }
+    }
+
+    var key: String
+    var versions: [Version]
+}
+
+extension HTTPField.Name {
+    /// The version of the value a response describes.
+    static let kvVersion = Self("X-KV-Version")!
+    /// When the value expires (RFC 3339); absent when it does not.
+    static let kvExpiresAt = Self("X-KV-Expires-At")!
 }

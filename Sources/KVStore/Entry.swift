@@ -11,13 +11,33 @@ public struct EntryInfo: Sendable, Equatable {
     public var etag: ETag
     public var lastModified: Date
     public var contentType: String
+    /// The value's version: 1 for the first write of the key, one more for each later write.
+    public var version: Int64
+    /// When the value expires; nil for never.
+    public var expiresAt: UnixMilliseconds?
+
+    public init(
+        key: Key, size: Int, etag: ETag, lastModified: Date, contentType: String, version: Int64, expiresAt: UnixMilliseconds?
+    ) {
+        self.key = key
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.contentType = contentType
+        self.version = version
+        self.expiresAt = expiresAt
+    }
 
     init(key: Key, object: ObjectInfo) {
-        self.key = key
-        self.size = object.size
-        self.etag = object.etag
-        self.lastModified = object.lastModified
-        self.contentType = object.contentType
+        let metadata = EntryMetadata(object.metadata)
+        self.init(
+            key: key, size: object.size, etag: object.etag, lastModified: metadata.createdAt?.date ?? object.lastModified,
+            contentType: object.contentType, version: metadata.version, expiresAt: metadata.expiresAt
+        )
+    }
+
+    var metadata: EntryMetadata {
+        EntryMetadata(version: self.version, expiresAt: self.expiresAt, createdAt: UnixMilliseconds(self.lastModified))
     }
 }
 
@@ -33,4 +53,8 @@ public struct WriteReceipt: Sendable, Equatable {
     /// Bytes written.
     public var size: Int
     public var etag: ETag
+    /// The version this write created.
+    public var version: Int64
+    /// When the value expires; nil for never.
+    public var expiresAt: UnixMilliseconds?
 }

@@ -7,14 +7,18 @@ import ObjectStore
 public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case notFound, conditionFailed, notModified, invalidRequest, backendUnavailable, backendFailure
+            case notFound, versionNotFound, conditionFailed, conflict, notModified, invalidRequest, backendUnavailable, backendFailure
         }
         private let base: Base
 
         /// No value is stored under the key.
         public static let notFound = Code(base: .notFound)
+        /// The key exists (or existed) but not in the version asked for.
+        public static let versionNotFound = Code(base: .versionNotFound)
         /// A conditional request's condition does not hold.
         public static let conditionFailed = Code(base: .conditionFailed)
+        /// Other writers kept changing the key; the write was not made and may be retried.
+        public static let conflict = Code(base: .conflict)
         /// A conditional read matched the current value's tag.
         public static let notModified = Code(base: .notModified)
         /// The request cannot be carried out as given.
@@ -42,13 +46,21 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         .init(.conditionFailed, "the precondition on key '\(key)' does not hold")
     }
 
+    static func notModified(_ key: Key) -> KVError { .init(.notModified, "key '\(key)' is not modified") }
+    static func versionNotFound(_ key: Key, _ version: Int64) -> KVError {
+        .init(.versionNotFound, "key '\(key)' has no version \(version) (it never existed, expired or was pruned from history)")
+    }
+    static func conflict(_ key: Key, attempts: Int) -> KVError {
+        .init(.conflict, "key '\(key)' changed under \(attempts) consecutive attempts to write it; retry")
+    }
+
     /// Translates a backend error raised while working on `key`.
     static func from(_ error: any Error, key: Key) -> any Error {
         guard let error = error as? ObjectStoreError else { return error }
         switch error.code {
         case .notFound: return KVError.notFound(key)
         case .preconditionFailed: return KVError.conditionFailed(key)
-        case .notModified: return KVError(.notModified, "key '\(key)' is not modified")
+        case .notModified: return KVError.notModified(key)
         case .invalidArgument: return KVError(.invalidRequest, error.message)
         case .unavailable: return KVError(.backendUnavailable, "the storage backend is unavailable: \(error.message)")
         default: return KVError(.backendFailure, "the storage backend failed: \(error.message)")

@@ -1,95 +1,209 @@
+import Foundation
 import Logging
 import NIOCore
 import ObjectStore
 
-/// The key-value domain over an ``ObjectStore``: maps keys to objects, carries content types
-/// and conditions, and turns backend answers into the store's semantics.
+/// The key-value domain over an ``ObjectStore``: keys, versions, expiry, conditions and the
+/// value cache.
 ///
-/// It holds no state of its own beyond configuration, so any number of instances may share one
-/// backend. Every error it throws is a ``KVError``.
+/// The object store is the only source of truth: any number of instances may share one backend,
+/// and every condition is checked by the backend itself (conditional writes), never by a read
+/// followed by a write. The cache only saves requests; how stale it may be is bounded by
+/// ``ValueCache/Configuration/maxStaleness``. Every error it throws is a ``KVError``.
 public struct KeyValueStore: Sendable {
     /// The content type of values written without one.
     public static let defaultContentType = "application/octet-stream"
+    /// How often a write retries when other writers change the key under it.
+    static let maximumWriteAttempts = 10
 
-    private let objects: any ObjectStore
+    let objects: any ObjectStore
+    public let configuration: KVStoreConfiguration
+    public let cache: ValueCache
+    let history: VersionHistory
+    let logger: Logger
+    /// The clock: injected so tests control expiry and cache staleness exactly.
+    let now: @Sendable () -> Date
 
-    public init(objects: any ObjectStore) {
+    public init(
+        objects: any ObjectStore,
+        configuration: KVStoreConfiguration = .init(),
+        logger: Logger = Logger(label: "s3kv.store"),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.objects = objects
+        self.configuration = configuration
+        self.cache = ValueCache(configuration: configuration.cache)
+        self.history = VersionHistory(objects: objects, limit: configuration.versionHistory)
+        self.logger = logger
+        self.now = now
     }
 
-    /// Stores `value` under `key`, replacing the current value when `condition` allows it.
-    /// An unconditional write is exactly one backend request.
+    // MARK: Reads
+
+    /// Reads the current value. An expired value is not found, even before it is reclaimed.
     ///
-    /// - Parameter condition: `.ifMatch(etag)` compares and swaps; `.ifNoneExists` only creates.
-    /// - Throws: `.conditionFailed` when the condition does not hold, including `.ifMatch` on a
-    ///   missing key, so clients get one answer for "not what you saw".
-    public func put(
-        _ key: Key,
-        value: ByteBuffer,
-        contentType: String? = nil,
-        condition: WriteCondition = .none
-    ) async throws -> WriteReceipt {
-        let options = PutOptions(contentType: contentType ?? Self.defaultContentType, condition: condition)
-        let etag = try await self.perform(on: key, notFound: .conditionFailed(key)) {
-            try await self.objects.put(BucketLayout.valueObject(for: key), body: value, options: options)
-        }
-        return WriteReceipt(key: key, size: value.readableBytes, etag: etag)
-    }
-
-    /// Stores `value` only if `key` currently exists, whatever its tag (`If-Match: *`).
-    public func putIfExists(_ key: Key, value: ByteBuffer, contentType: String? = nil) async throws -> WriteReceipt {
-        let current = try await self.perform(on: key, notFound: .conditionFailed(key)) {
-            try await self.objects.head(BucketLayout.valueObject(for: key), ifNoneMatch: nil)
-        }
-        return try await self.put(key, value: value, contentType: contentType, condition: .ifMatch(current.etag))
-    }
-
-    /// Reads a value.
-    ///
-    /// - Throws: `.notFound` when missing; `.notModified` when `ifNoneMatch` matches.
+    /// - Throws: `.notFound` when missing or expired; `.notModified` when `ifNoneMatch` matches.
     public func get(_ key: Key, ifNoneMatch: ETagMatch? = nil) async throws -> Entry {
-        let object = try await self.perform(on: key) {
-            try await self.objects.get(BucketLayout.valueObject(for: key), ifNoneMatch: ifNoneMatch)
+        let now = self.now()
+        if let cached = self.cache.entry(for: key, now: now), let value = cached.value {
+            if self.cache.isFresh(cached, now: now) {
+                self.cache.recordHit(key)
+                return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
+            }
+            // Revalidate: a 304 confirms the cached value (and its expiry) without sending it.
+            self.cache.recordMiss(key)
+            do {
+                let object = try await self.objects.get(BucketLayout.valueObject(for: key), ifNoneMatch: .oneOf([cached.info.etag]))
+                return try Self.answer(self.accept(object, key: key, now: now), ifNoneMatch: ifNoneMatch)
+            } catch let error as ObjectStoreError where error.code == .notModified {
+                self.cache.confirm(key, etag: cached.info.etag, now: now)
+                return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
+            } catch {
+                self.cache.remove(key)
+                throw KVError.from(error, key: key)
+            }
         }
-        return Entry(info: EntryInfo(key: key, object: object.info), value: object.body)
+        if self.cache.isEnabled { self.cache.recordMiss(key) }
+        do {
+            let object = try await self.objects.get(BucketLayout.valueObject(for: key), ifNoneMatch: ifNoneMatch)
+            return try Self.answer(self.accept(object, key: key, now: now), ifNoneMatch: ifNoneMatch)
+        } catch let error as ObjectStoreError where error.code == .notModified {
+            // The tag matched, but only the attributes tell whether the value has expired.
+            let info = try await self.head(key)
+            if ifNoneMatch?.matches(info.etag) == true { throw KVError.notModified(key) }
+            return try await self.get(key)
+        } catch let error as KVError {
+            throw error
+        } catch {
+            if (error as? ObjectStoreError)?.code == .notFound { self.cache.remove(key) }
+            throw KVError.from(error, key: key)
+        }
     }
 
-    /// Reads a value's attributes. Same errors as ``get(_:ifNoneMatch:)``.
+    /// Reads the current value's attributes. Same errors as ``get(_:ifNoneMatch:)``.
     public func head(_ key: Key, ifNoneMatch: ETagMatch? = nil) async throws -> EntryInfo {
-        let object = try await self.perform(on: key) {
-            try await self.objects.head(BucketLayout.valueObject(for: key), ifNoneMatch: ifNoneMatch)
+        let now = self.now()
+        let cached = self.cache.entry(for: key, now: now)
+        if let cached, self.cache.isFresh(cached, now: now) {
+            self.cache.recordHit(key)
+            return try Self.answer(cached.info, ifNoneMatch: ifNoneMatch)
         }
-        return EntryInfo(key: key, object: object)
+        if self.cache.isEnabled { self.cache.recordMiss(key) }
+        let info = try await self.readCurrent(key, withValue: false, now: now)
+        guard case .live(let info, _) = info else { throw KVError.notFound(key) }
+        return try Self.answer(info, ifNoneMatch: ifNoneMatch)
     }
 
-    /// Deletes a value.
+    /// Reads version `version` of `key`: the current value or one kept in history.
     ///
-    /// Object stores report success for deleting a missing object; the key-value API answers
-    /// "not found" instead, so the current value is looked up first (two backend requests).
+    /// - Throws: `.versionNotFound` when the key has no such version (never written, expired,
+    ///   or pruned); `.notFound` when the key has neither a value nor history.
+    public func get(_ key: Key, version: Int64) async throws -> Entry {
+        do {
+            let current = try await self.get(key)
+            if current.info.version == version { return current }
+        } catch let error as KVError where error.code == .notFound {
+            // Deleted keys keep their history.
+        }
+        guard version > 0, let archived = try await self.history.version(version, of: key) else {
+            throw KVError.versionNotFound(key, version)
+        }
+        guard !archived.info.metadata.isExpired(at: UnixMilliseconds(self.now())) else {
+            throw KVError.versionNotFound(key, version)
+        }
+        return archived
+    }
+
+    /// The versions of `key` that can be read, newest first: the current value (if any) and
+    /// those kept in history. Expired versions are left out.
     ///
-    /// - Parameter ifMatch: delete only if the current value has this tag.
-    /// - Throws: `.notFound` when missing; `.conditionFailed` when `ifMatch` does not match.
-    public func delete(_ key: Key, ifMatch: ETag? = nil) async throws {
-        let current = try await self.head(key)
-        if let ifMatch, ifMatch != current.etag {
-            throw KVError.conditionFailed(key)
+    /// - Throws: `.notFound` when there are none.
+    public func versions(of key: Key) async throws -> [EntryInfo] {
+        let now = self.now()
+        var versions: [EntryInfo] = []
+        if case .live(let info, _) = try await self.readCurrent(key, withValue: false, now: now) {
+            versions.append(info)
         }
-        // Without ifMatch a concurrent delete in between is harmless: the key is gone either way.
-        try await self.perform(on: key, notFound: .conditionFailed(key)) {
-            try await self.objects.delete(BucketLayout.valueObject(for: key), ifMatch: ifMatch)
+        let archived = try await self.history.list(key, current: versions.first?.version)
+        versions += archived.filter { !$0.metadata.isExpired(at: UnixMilliseconds(now)) }
+        guard !versions.isEmpty else { throw KVError.notFound(key) }
+        return versions
+    }
+
+    // MARK: Shared steps
+
+    /// The current value of a key as the backend holds it now.
+    enum Current {
+        case absent
+        /// Present and readable; the value when it was read.
+        case live(EntryInfo, ByteBuffer?)
+        /// Present but past its expiry: clients see no value, but the object still holds its version.
+        case expired(EntryInfo, ByteBuffer?)
+
+        var info: EntryInfo? {
+            switch self {
+            case .absent: nil
+            case .live(let info, _), .expired(let info, _): info
+            }
         }
+    }
+
+    /// Reads the key's current object from the backend (GET when the value is needed, else
+    /// HEAD) and records what it found in the cache.
+    func readCurrent(_ key: Key, withValue: Bool, now: Date) async throws -> Current {
+        let name = BucketLayout.valueObject(for: key)
+        let info: EntryInfo
+        var value: ByteBuffer?
+        do {
+            if withValue {
+                let object = try await self.objects.get(name, ifNoneMatch: nil)
+                (info, value) = (EntryInfo(key: key, object: object.info), object.body)
+            } else {
+                info = EntryInfo(key: key, object: try await self.objects.head(name, ifNoneMatch: nil))
+            }
+        } catch let error as ObjectStoreError where error.code == .notFound {
+            self.cache.remove(key)
+            return .absent
+        } catch {
+            throw KVError.from(error, key: key)
+        }
+        if info.metadata.isExpired(at: UnixMilliseconds(now)) {
+            self.cache.remove(key)
+            return .expired(info, value)
+        }
+        if value == nil, let cached = self.cache.entry(for: key, now: now), cached.info.etag == info.etag {
+            value = cached.value
+        }
+        self.cache.store(info, value: value, now: now)
+        return .live(info, value)
+    }
+
+    /// Turns a fetched object into an entry, recording it in the cache unless it has expired.
+    private func accept(_ object: StoredObject, key: Key, now: Date) throws -> Entry {
+        let info = EntryInfo(key: key, object: object.info)
+        guard !info.metadata.isExpired(at: UnixMilliseconds(now)) else {
+            self.cache.remove(key)
+            throw KVError.notFound(key)
+        }
+        self.cache.store(info, value: object.body, now: now)
+        return Entry(info: info, value: object.body)
+    }
+
+    private static func answer(_ entry: Entry, ifNoneMatch: ETagMatch?) throws -> Entry {
+        if ifNoneMatch?.matches(entry.info.etag) == true { throw KVError.notModified(entry.info.key) }
+        return entry
+    }
+
+    private static func answer(_ info: EntryInfo, ifNoneMatch: ETagMatch?) throws -> EntryInfo {
+        if ifNoneMatch?.matches(info.etag) == true { throw KVError.notModified(info.key) }
+        return info
     }
 
     /// Runs a backend operation on `key`, translating its errors into ``KVError``.
-    private func perform<Result>(
-        on key: Key,
-        notFound: KVError? = nil,
-        _ operation: () async throws -> Result
-    ) async throws -> Result {
+    func perform<Result>(on key: Key, _ operation: () async throws -> Result) async throws -> Result {
         do {
             return try await operation()
         } catch {
-            if let notFound, (error as? ObjectStoreError)?.code == .notFound { throw notFound }
             throw KVError.from(error, key: key)
         }
     }

@@ -4,7 +4,7 @@ import Foundation
 /// are costly to create and not safe to share between threads, and these run per request.
 ///
 /// - IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7): HTTP `Last-Modified`.
-/// - ISO 8601 (`2026-11-22T03:25:57.000Z`): S3 listings.
+/// - ISO 8601 (`2026-11-22T03:25:57.000Z`): S3 listings, and expiry instants in the API.
 /// - Compact ISO 8601 (`20261122T032557Z`): SigV4's `x-amz-date`.
 public enum TimestampFormat {
     private static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
@@ -41,6 +41,14 @@ public enum TimestampFormat {
         if fraction.isEmpty { return whole }
         guard fraction.first == UInt8(ascii: "."), fraction.count > 1, let digits = number(fraction.dropFirst()) else { return nil }
         return whole.addingTimeInterval(Double(digits) / pow(10, Double(fraction.count - 1)))
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, to the millisecond (RFC 3339).
+    public static func iso8601(_ date: Date) -> String {
+        let time = CivilTime(date)
+        let millisecond = Int((date.timeIntervalSince1970 * 1000).rounded(.down)) - Int(date.timeIntervalSince1970.rounded(.down)) * 1000
+        return "\(pad(time.year, 4))-\(pad(time.month, 2))-\(pad(time.day, 2))T\(pad(time.hour, 2)):\(pad(time.minute, 2)):"
+            + "\(pad(time.second, 2)).\(pad(millisecond, 3))Z"
     }
 
     public static func compactISO8601(_ date: Date) -> String {

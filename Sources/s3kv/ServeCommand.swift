@@ -58,10 +58,13 @@ struct ServeCommand: AsyncParsableCommand {
             Self.exit(withMessage: "cannot open the \(settings.storage.rawValue) storage: \(error)")
         }
 
+        let store = KeyValueStore(objects: backend.objects, configuration: settings.store, logger: logger)
+        let sweeper = ExpirySweepService(sweeper: ExpirySweeper(store: store), interval: settings.sweepInterval, logger: logger)
         let app = KVApplication.make(
-            store: KeyValueStore(objects: backend.objects),
+            store: store,
             configuration: settings.server,
             logger: logger,
+            services: [sweeper],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.server.port
                 logger.info(

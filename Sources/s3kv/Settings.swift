@@ -1,4 +1,5 @@
 import KVServer
+import KVStore
 import Logging
 
 /// Which backend holds the data.
@@ -19,6 +20,10 @@ struct Settings: Sendable, Equatable {
     /// Where the embedded store keeps its database.
     var dataDirectory: String
     var logLevel: Logger.Level
+    /// History, cache and sweeping.
+    var store: KVStoreConfiguration
+    /// Time between passes of the expiry sweeper.
+    var sweepInterval: Duration
     /// The S3 settings; set when `storage` is `.s3`.
     var s3: S3Settings?
 
@@ -29,6 +34,11 @@ struct Settings: Sendable, Equatable {
         ("KV_STORAGE", "s3 | local | memory (default: s3 when S3_BUCKET is set, otherwise local)"),
         ("KV_DATA_DIR", "directory of the embedded store (default ./data)"),
         ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default 16MiB)"),
+        ("KV_CACHE_BYTES", "memory for the value cache, e.g. 64MiB; 0 turns it off (default 64MiB)"),
+        ("KV_CACHE_MAX_VALUE_BYTES", "largest value the cache keeps (default 1MiB)"),
+        ("KV_CACHE_MAX_STALENESS", "how long a cached value is served unchecked, e.g. 1s, 250ms; 0 checks every read (default 1s)"),
+        ("KV_VERSION_HISTORY", "previous versions kept per key, 0 to 999; 0 keeps none (default 0)"),
+        ("KV_SWEEP_INTERVAL", "time between passes reclaiming expired values, e.g. 60s (default 60s)"),
         ("LOG_LEVEL", "trace | debug | info | notice | warning | error | critical (default info)"),
         ("S3_ENDPOINT", "S3 endpoint URL (fallback AWS_ENDPOINT_URL; default https://s3.<region>.amazonaws.com)"),
         ("S3_BUCKET", "bucket holding the data; setting it selects the s3 storage by default"),
@@ -57,6 +67,19 @@ struct Settings: Sendable, Equatable {
         self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
         self.dataDirectory = reader.string("KV_DATA_DIR") ?? "./data"
         self.logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self) ?? .info
+        let defaults = ValueCache.Configuration()
+        let cache = ValueCache.Configuration(
+            capacityBytes: try reader.byteSize("KV_CACHE_BYTES", in: 0...(1 << 40)) ?? defaults.capacityBytes,
+            maxValueBytes: try reader.byteSize("KV_CACHE_MAX_VALUE_BYTES", in: 1...Self.maximumValueBytesCeiling) ?? defaults.maxValueBytes,
+            maxStaleness: try reader.duration("KV_CACHE_MAX_STALENESS", allowZero: true) ?? defaults.maxStaleness
+        )
+        let history =
+            try reader.integer(
+                "KV_VERSION_HISTORY", in: 0...KVStoreConfiguration.maximumVersionHistory,
+                expected: "a number of versions from 0 to \(KVStoreConfiguration.maximumVersionHistory)"
+            ) ?? 0
+        self.store = KVStoreConfiguration(versionHistory: history, cache: cache)
+        self.sweepInterval = try reader.duration("KV_SWEEP_INTERVAL", allowZero: false) ?? .seconds(60)
         self.s3 = self.storage == .s3 ? try S3Settings(reader) : nil
     }
 }
@@ -115,6 +138,20 @@ struct EnvironmentReader {
         return value
     }
 
+    /// A duration in the `ttl` syntax (`1s`, `250ms`, `1h30m`, or bare seconds); `0` when allowed.
+    func duration(_ name: String, allowZero: Bool) throws(ConfigurationError) -> Duration? {
+        guard let text = self.string(name) else { return nil }
+        if allowZero, text == "0" { return .zero }
+        do {
+            return .milliseconds(try TimeToLive(parsing: text).milliseconds)
+        } catch {
+            throw ConfigurationError(
+                variable: name,
+                message: "expected a duration such as 1s, 250ms or 1h30m\(allowZero ? " (or 0)" : ""), got '\(text)'"
+            )
+        }
+    }
+
     /// A size in bytes: a whole number with an optional binary unit (KiB, MiB, GiB; K, M, G).
     func byteSize(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let text = self.string(name) else { return nil }
@@ -122,7 +159,7 @@ struct EnvironmentReader {
             ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("", 1),
         ]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let number = Int(text.dropLast(suffix.count)), number > 0,
+            if let number = Int(text.dropLast(suffix.count)), number >= 0,
                 number <= range.upperBound / factor, range.contains(number * factor)
             {
                 return number * factor

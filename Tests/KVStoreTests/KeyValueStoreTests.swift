@@ -30,12 +30,12 @@ import Testing
     func conditions() async throws {
         let key = try Key("k")
         let stale = ETag("\"0123\"")
-        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), condition: .ifMatch(stale)) }
-        await expectCode(.conditionFailed) { try await store.putIfExists(key, value: ByteBuffer()) }
-        let first = try await store.put(key, value: ByteBuffer(string: "1"), condition: .ifNoneExists)
-        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), condition: .ifNoneExists) }
-        _ = try await store.putIfExists(key, value: ByteBuffer(string: "2"))
-        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), condition: .ifMatch(first.etag)) }
+        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), precondition: .ifMatch(stale)) }
+        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), precondition: .ifExists) }
+        let first = try await store.put(key, value: ByteBuffer(string: "1"), precondition: .ifNoneExists)
+        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), precondition: .ifNoneExists) }
+        _ = try await store.put(key, value: ByteBuffer(string: "2"), precondition: .ifExists)
+        await expectCode(.conditionFailed) { try await store.put(key, value: ByteBuffer(), precondition: .ifMatch(first.etag)) }
         await expectCode(.conditionFailed) { try await store.delete(key, ifMatch: first.etag) }
         let current = try await store.head(key)
         try await store.delete(key, ifMatch: current.etag)

@@ -1,0 +1,167 @@
+import Foundation
+import NIOCore
+import ObjectStore
+import Synchronization
+
+/// An in-memory LRU cache of values, bounded in bytes, in front of the object store.
+///
+/// The cache is split into shards, each an ``LRUList`` behind its own lock, chosen by the key's
+/// hash: concurrent requests for different keys rarely wait for each other, and no lock is held
+/// across a backend call.
+///
+/// An entry records when its contents were last confirmed by the backend. The store serves it
+/// without asking the backend for ``Configuration/maxStaleness``; after that it revalidates it
+/// with a conditional GET. That bounds how long a write made by another instance sharing the
+/// bucket can go unseen here. Entries past their expiry are dropped, never served.
+public final class ValueCache: Sendable {
+    /// Limits of the cache.
+    public struct Configuration: Sendable, Equatable {
+        /// Total bytes of cached values and keys; 0 turns the cache off.
+        public var capacityBytes: Int
+        /// Values larger than this are not cached (their attributes still are).
+        public var maxValueBytes: Int
+        /// How long an entry is served without asking the backend whether it changed.
+        public var maxStaleness: Duration
+
+        public init(capacityBytes: Int = 64 << 20, maxValueBytes: Int = 1 << 20, maxStaleness: Duration = .seconds(1)) {
+            self.capacityBytes = capacityBytes
+            self.maxValueBytes = maxValueBytes
+            self.maxStaleness = maxStaleness
+        }
+
+        public static let disabled = Configuration(capacityBytes: 0)
+    }
+
+    /// What the cache holds for a key: the attributes of the value the backend held when
+    /// `confirmedAt`, and the value itself unless it was too large.
+    struct Entry: Sendable {
+        var info: EntryInfo
+        var value: ByteBuffer?
+        var confirmedAt: Date
+    }
+
+    /// Bookkeeping cost of an entry beyond its key and value bytes.
+    static let entryOverhead = 160
+    static let shardCount = 16
+
+    public let configuration: Configuration
+    private let shards: [Shard]
+
+    private struct ShardState {
+        var entries: LRUList<Key, Entry>
+        var statistics = CacheStatistics()
+    }
+
+    /// One lock and the entries it guards. A class, as a `Mutex` cannot be copied into an array.
+    private final class Shard: Sendable {
+        let state: Mutex<ShardState>
+
+        init(capacity: Int) {
+            self.state = Mutex(ShardState(entries: LRUList(capacity: capacity)))
+        }
+
+        func withLock<Result: Sendable>(_ body: (inout ShardState) -> Result) -> Result {
+            self.state.withLock { body(&$0) }
+        }
+    }
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        let perShard = configuration.capacityBytes / Self.shardCount
+        self.shards = (0..<Self.shardCount).map { _ in Shard(capacity: perShard) }
+    }
+
+    public var isEnabled: Bool { self.configuration.capacityBytes > 0 }
+
+    /// The entry for `key` if it is not expired at `now`; an expired entry is dropped.
+    func entry(for key: Key, now: Date) -> Entry? {
+        guard self.isEnabled else { return nil }
+        return self.shard(for: key).withLock { shard in
+            guard let entry = shard.entries.value(for: key) else { return nil }
+            if entry.info.metadata.isExpired(at: UnixMilliseconds(now)) {
+                shard.entries.remove(key)
+                return nil
+            }
+            return entry
+        }
+    }
+
+    /// Whether `entry` may be served without asking the backend at `now`.
+    func isFresh(_ entry: Entry, now: Date) -> Bool {
+        now.timeIntervalSince(entry.confirmedAt) < self.configuration.maxStaleness.seconds
+    }
+
+    /// Records `info` (and `value`, when small enough) as what the backend holds at `now`.
+    func store(_ info: EntryInfo, value: ByteBuffer?, now: Date) {
+        guard self.isEnabled else { return }
+        let kept = value.flatMap { $0.readableBytes <= self.configuration.maxValueBytes ? $0 : nil }
+        let cost = Self.entryOverhead + info.key.rawValue.utf8.count + (kept?.readableBytes ?? 0)
+        self.shard(for: info.key).withLock { shard in
+            shard.statistics.evictions += shard.entries.set(Entry(info: info, value: kept, confirmedAt: now), for: info.key, cost: cost)
+        }
+    }
+
+    /// Marks `key`'s entry as confirmed by the backend at `now` (a revalidation answered 304).
+    func confirm(_ key: Key, etag: ETag, now: Date) {
+        self.shard(for: key).withLock { shard in
+            guard var entry = shard.entries.value(for: key), entry.info.etag == etag else { return }
+            entry.confirmedAt = now
+            let cost = Self.entryOverhead + key.rawValue.utf8.count + (entry.value?.readableBytes ?? 0)
+            shard.entries.set(entry, for: key, cost: cost)
+        }
+    }
+
+    func remove(_ key: Key) {
+        guard self.isEnabled else { return }
+        self.shard(for: key).withLock { _ = $0.entries.remove(key) }
+    }
+
+    func recordHit(_ key: Key) {
+        self.shard(for: key).withLock { $0.statistics.hits += 1 }
+    }
+
+    func recordMiss(_ key: Key) {
+        self.shard(for: key).withLock { $0.statistics.misses += 1 }
+    }
+
+    /// Counters and sizes summed over the shards.
+    public var statistics: CacheStatistics {
+        self.shards.reduce(into: CacheStatistics()) { total, shard in
+            shard.withLock { shard in
+                total.hits += shard.statistics.hits
+                total.misses += shard.statistics.misses
+                total.evictions += shard.statistics.evictions
+                total.bytes += shard.entries.totalCost
+                total.entries += shard.entries.count
+            }
+        }
+    }
+
+    private func shard(for key: Key) -> Shard {
+        // Hashing is seeded per process; that is fine for picking a shard.
+        self.shards[Int(UInt(bitPattern: key.hashValue) % UInt(Self.shardCount))]
+    }
+}
+
+/// What the cache has done since start.
+public struct CacheStatistics: Sendable, Equatable {
+    /// Reads served from the cache without a backend request.
+    public var hits = 0
+    /// Reads that needed the backend (absent, stale or value not cached).
+    public var misses = 0
+    /// Entries dropped to make room.
+    public var evictions = 0
+    /// Bytes held, counting keys, values and a fixed overhead per entry.
+    public var bytes = 0
+    public var entries = 0
+
+    public init() {}
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        let (seconds, attoseconds) = self.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
