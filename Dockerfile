@@ -19,8 +19,10 @@ COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
+# Debug info is stripped (it is most of the binary's size); symbols stay for crash backtraces.
 RUN swift build -c release --static-swift-stdlib --product s3kv \
-    && install -D -m 0755 "$(swift build -c release --show-bin-path)/s3kv" /out/s3kv
+    && install -D -m 0755 "$(swift build -c release --show-bin-path)/s3kv" /out/s3kv \
+    && strip --strip-debug /out/s3kv
 
 # ---- test: the integration tests, run by `docker compose run test` against the composed MinIO ----
 FROM build AS test

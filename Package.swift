@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KVStoreTests",
-            dependencies: ["KVStore", "ObjectStore"],
+            dependencies: ["KVStore", "ObjectStore", "S3"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

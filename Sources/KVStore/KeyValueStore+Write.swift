@@ -36,7 +36,8 @@ extension KeyValueStore {
         let contentType = contentType ?? Self.defaultContentType
 
         var current = self.guessCurrent(key, precondition: precondition, now: now)
-        for _ in 0..<Self.maximumWriteAttempts {
+        for attempt in 0..<Self.maximumWriteAttempts {
+            if current == nil, attempt > 0 { try await Self.backOff(attempt) }
             let base: Current
             if let current {
                 base = current
@@ -96,7 +97,8 @@ extension KeyValueStore {
     /// - Parameter ifMatch: delete only if the current value has this tag.
     /// - Throws: `.notFound` when missing or expired; `.conditionFailed` when `ifMatch` does not match.
     public func delete(_ key: Key, ifMatch: ETag? = nil) async throws {
-        for _ in 0..<Self.maximumWriteAttempts {
+        for attempt in 0..<Self.maximumWriteAttempts {
+            if attempt > 0 { try await Self.backOff(attempt) }
             let now = self.now()
             let base = try await self.readCurrent(key, withValue: self.history.isEnabled, now: now)
             guard case .live(let info, _) = base else { throw KVError.notFound(key) }
@@ -146,6 +148,14 @@ extension KeyValueStore {
     }
 
     // MARK: Steps
+
+    /// Waits before retrying a write another writer won: exponential with full jitter (up to
+    /// 4 ms, 8 ms, ... capped at 250 ms), so writers contending for one key spread out instead of
+    /// colliding again in lockstep.
+    private static func backOff(_ attempt: Int) async throws {
+        let ceiling = min(250_000, 2000 << min(attempt, 10))
+        try await Task.sleep(for: .microseconds(Int.random(in: 0...ceiling)))
+    }
 
     /// What this instance believes the key holds, without asking the backend; nil when it must ask.
     private func guessCurrent(_ key: Key, precondition: WritePrecondition, now: Date) -> Current? {

@@ -14,7 +14,7 @@ public struct KeyValueStore: Sendable {
     /// The content type of values written without one.
     public static let defaultContentType = "application/octet-stream"
     /// How often a write retries when other writers change the key under it.
-    static let maximumWriteAttempts = 10
+    static let maximumWriteAttempts = 16
 
     let objects: any ObjectStore
     public let configuration: KVStoreConfiguration

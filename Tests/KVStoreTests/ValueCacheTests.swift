@@ -1,0 +1,145 @@
+import Foundation
+import KVStore
+import NIOCore
+import ObjectStore
+import Testing
+
+@Suite struct ValueCacheTests {
+    @Test("reads are served from the cache until the staleness bound, then revalidated", arguments: TestBackend.all)
+    func stalenessBound(_ backend: TestBackend) async throws {
+        try await backend.withObjects { base in
+            let objects = RecordingObjectStore(base)
+            let clock = ManualClock()
+            let configuration = KVStoreConfiguration(cache: .init(maxStaleness: .seconds(2)))
+            let here = KeyValueStore(objects: objects, configuration: configuration, now: clock.function)
+            let elsewhere = KeyValueStore(objects: base, configuration: configuration, now: clock.function)
+            let key = try Key("k")
+
+            _ = try await here.put(key, value: bytes("1"))
+            objects.reset()
+            #expect(try await here.get(key).text == "1")
+            #expect(objects.operations.isEmpty, "a fresh write-through entry is served without the backend")
+
+            // Another instance writes; this one may serve its cached value for up to 2 s.
+            _ = try await elsewhere.put(key, value: bytes("2"), precondition: .ifExists)
+            clock.advance(.milliseconds(1999))
+            #expect(try await here.get(key).text == "1")
+            clock.advance(.milliseconds(1))
+            #expect(try await here.get(key).text == "2")
+            #expect(objects.operations == ["get kv/k"])
+
+            // Unchanged after the bound: a revalidation, then fresh again.
+            clock.advance(.seconds(3))
+            #expect(try await here.get(key).text == "2")
+            #expect(try await here.get(key).text == "2")
+            #expect(objects.operations == ["get kv/k", "get kv/k"])
+            let statistics = here.cache.statistics
+            #expect(statistics.hits == 3 && statistics.misses == 2 && statistics.entries == 1)
+        }
+    }
+
+    @Test("deletes invalidate, expired entries are never served", arguments: TestBackend.all)
+    func invalidation(_ backend: TestBackend) async throws {
+        try await backend.withObjects { objects in
+            let clock = ManualClock()
+            let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(cache: .init(maxStaleness: .seconds(3600))), now: clock.function)
+            let key = try Key("k")
+            _ = try await store.put(key, value: bytes("v"))
+            try await store.delete(key)
+            await expectCode(.notFound) { try await store.get(key) }
+
+            _ = try await store.put(key, value: bytes("v"), ttl: TimeToLive(milliseconds: 500))
+            #expect(try await store.get(key).text == "v")
+            clock.advance(.milliseconds(500))
+            await expectCode(.notFound) { try await store.get(key) }
+            await expectCode(.notFound) { try await store.head(key) }
+        }
+    }
+
+    @Test("the cache stays within its byte budget, evicting least recently used entries")
+    func boundedByBytes() async throws {
+        let clock = ManualClock()
+        // 16 shards of 1 KiB: one shard holds a few 200-byte values.
+        let configuration = KVStoreConfiguration(cache: .init(capacityBytes: 16 * 1024, maxValueBytes: 512, maxStaleness: .seconds(60)))
+        let store = KeyValueStore(objects: MemoryObjectStore(), configuration: configuration, now: clock.function)
+        for index in 0..<400 {
+            _ = try await store.put(try Key("k\(index)"), value: ByteBuffer(repeating: 7, count: 200))
+        }
+        let statistics = store.cache.statistics
+        #expect(statistics.bytes <= 16 * 1024)
+        #expect(statistics.evictions == 400 - statistics.entries)
+        #expect(statistics.entries > 16)
+        // The most recent write of each shard is still cached.
+        #expect(try await store.get(try Key("k399")).text.count == 200)
+        #expect(store.cache.statistics.hits == 1)
+
+        // Values over the per-value cap are not kept; their attributes are (cheap HEADs).
+        _ = try await store.put(try Key("big"), value: ByteBuffer(repeating: 1, count: 4096))
+        _ = try await store.head(try Key("big"))
+        #expect(store.cache.statistics.hits == 2)
+        _ = try await store.get(try Key("big"))
+        #expect(store.cache.statistics.misses == 1)
+    }
+
+    @Test("KV_CACHE_BYTES=0 turns the cache off")
+    func disabled() async throws {
+        let objects = RecordingObjectStore(MemoryObjectStore())
+        let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(cache: .disabled))
+        _ = try await store.put(try Key("k"), value: bytes("v"))
+        _ = try await store.get(try Key("k"))
+        _ = try await store.get(try Key("k"))
+        #expect(objects.operations == ["put kv/k", "get kv/k", "get kv/k"])
+        #expect(store.cache.statistics == CacheStatistics())
+    }
+
+    @Test("LRU order: reading an entry keeps it; the least recently used goes first")
+    func lruOrder() async throws {
+        let clock = ManualClock()
+        // One shard's budget is 1/16 of the total; use keys that land anywhere and check globally.
+        let configuration = KVStoreConfiguration(cache: .init(capacityBytes: 16 * 600, maxValueBytes: 512, maxStaleness: .seconds(60)))
+        let store = KeyValueStore(objects: MemoryObjectStore(), configuration: configuration, now: clock.function)
+        let keys = try (0..<64).map { try Key("k\($0)") }
+        for key in keys { _ = try await store.put(key, value: ByteBuffer(repeating: 1, count: 300)) }
+        // Each shard holds exactly one 300-byte entry (600-byte budget); the newest per shard wins.
+        let statistics = store.cache.statistics
+        #expect(statistics.entries <= 16)
+        #expect(statistics.bytes <= 16 * 600)
+    }
+}
+
+/// How many backend requests each operation costs.
+@Suite struct RequestCountTests {
+    @Test("with history off and no TTL, an unconditional PUT is one request", arguments: TestBackend.all)
+    func plainPutIsOneRequest(_ backend: TestBackend) async throws {
+        try await backend.withObjects { base in
+            let objects = RecordingObjectStore(base)
+            let store = KeyValueStore(objects: objects)
+            _ = try await store.put(try Key("new"), value: bytes("1"))
+            #expect(objects.operations == ["put kv/new"])
+            objects.reset()
+            let overwrite = try await store.put(try Key("new"), value: bytes("2"))
+            #expect(objects.operations == ["put kv/new"], "a key this instance knows")
+            #expect(overwrite.version == 2)
+
+            // A key it does not know costs the failed guess, a read and the write.
+            let cold = KeyValueStore(objects: objects)
+            objects.reset()
+            let third = try await cold.put(try Key("new"), value: bytes("3"))
+            #expect(objects.operations == ["put kv/new", "head kv/new", "put kv/new"])
+            #expect(third.version == 3)
+        }
+    }
+
+    @Test("a TTL adds the index entry; history adds the archive copy")
+    func extraRequests() async throws {
+        let objects = RecordingObjectStore(MemoryObjectStore())
+        let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(versionHistory: 2))
+        _ = try await store.put(try Key("k"), value: bytes("1"), ttl: TimeToLive(milliseconds: 60_000))
+        #expect(objects.operations.count == 3)
+        #expect(objects.operations[0].hasPrefix("put expiry/") && objects.operations[0].hasSuffix("/k"))
+        #expect(objects.operations[1...] == ["list versions/k/", "put kv/k"])
+        objects.reset()
+        _ = try await store.put(try Key("k"), value: bytes("2"))
+        #expect(objects.operations == ["put versions/k/00000000000000000001", "put kv/k"])
+    }
+}

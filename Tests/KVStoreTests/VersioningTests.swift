@@ -1,0 +1,99 @@
+import Foundation
+import KVStore
+import NIOCore
+import ObjectStore
+import Testing
+
+@Suite struct VersioningTests {
+    @Test("versions count writes; history keeps N previous, pruned beyond", arguments: TestBackend.all)
+    func history(_ backend: TestBackend) async throws {
+        try await backend.withObjects { objects in
+            let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(versionHistory: 2))
+            let key = try Key("doc")
+            for (index, text) in ["one", "two", "three", "four"].enumerated() {
+                let receipt = try await store.put(key, value: bytes(text))
+                #expect(receipt.version == Int64(index + 1))
+            }
+            #expect(try await store.get(key).info.version == 4)
+            #expect(try await store.get(key, version: 4).text == "four")
+            #expect(try await store.get(key, version: 3).text == "three")
+            #expect(try await store.get(key, version: 2).text == "two")
+            await expectCode(.versionNotFound) { try await store.get(key, version: 1) }
+            await expectCode(.versionNotFound) { try await store.get(key, version: 5) }
+            #expect(try await store.versions(of: key).map(\.version) == [4, 3, 2])
+            #expect(try await objects.list(ListRequest(prefix: "versions/")).objects.count == 2)
+
+            // DELETE keeps history readable, the deleted version included.
+            try await store.delete(key)
+            await expectCode(.notFound) { try await store.get(key) }
+            #expect(try await store.get(key, version: 4).text == "four")
+            #expect(try await store.versions(of: key).map(\.version) == [4, 3])
+
+            // Written again, the key continues its numbering, even from a cold instance.
+            let cold = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(versionHistory: 2))
+            #expect(try await cold.put(key, value: bytes("five")).version == 5)
+            #expect(try await cold.versions(of: key).map(\.version) == [5, 4, 3])
+        }
+    }
+
+    @Test("with history off, numbers still grow, and restart after a delete", arguments: TestBackend.all)
+    func historyOff(_ backend: TestBackend) async throws {
+        try await backend.withObjects { objects in
+            let store = KeyValueStore(objects: objects)
+            let key = try Key("k")
+            #expect(try await store.put(key, value: bytes("a")).version == 1)
+            #expect(try await store.put(key, value: bytes("b")).version == 2)
+            let other = KeyValueStore(objects: objects)
+            #expect(try await other.put(key, value: bytes("c")).version == 3)
+            await expectCode(.versionNotFound) { try await other.get(key, version: 2) }
+            #expect(try await other.versions(of: key).map(\.version) == [3])
+            #expect(try await objects.list(ListRequest(prefix: "versions/")).objects.isEmpty)
+            try await store.delete(key)
+            #expect(try await store.put(key, value: bytes("d")).version == 1)
+        }
+    }
+
+    @Test("racing writers on separate instances never lose a version or share a number", arguments: TestBackend.durable)
+    func racingWriters(_ backend: TestBackend) async throws {
+        try await backend.withObjects { objects in
+            let configuration = KVStoreConfiguration(versionHistory: 100)
+            let key = try Key("contended")
+            let receipts = try await withThrowingTaskGroup(of: [WriteReceipt].self) { group in
+                for writer in 0..<4 {
+                    let instance = KeyValueStore(objects: objects, configuration: configuration)
+                    group.addTask {
+                        var receipts: [WriteReceipt] = []
+                        for round in 0..<10 { receipts.append(try await instance.put(key, value: bytes("w\(writer)-r\(round)"))) }
+                        return receipts
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            let versions = receipts.map(\.version).sorted()
+            #expect(versions == Array(1...40))
+            // Every acknowledged write is readable under the version it was given.
+            let store = KeyValueStore(objects: objects, configuration: configuration)
+            for receipt in receipts {
+                #expect(try await store.get(key, version: receipt.version).info.etag == receipt.etag)
+            }
+        }
+    }
+
+    @Test("a crash between archiving and writing loses nothing")
+    func crashAfterArchive() async throws {
+        let base = MemoryObjectStore()
+        let objects = RecordingObjectStore(base)
+        let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(versionHistory: 5))
+        let key = try Key("k")
+        _ = try await store.put(key, value: bytes("v1"))
+        objects.beforeEach { operation in
+            if operation == "put kv/k" { throw ObjectStoreError(.unavailable, "connection reset") }
+        }
+        await expectCode(.backendUnavailable) { try await store.put(key, value: bytes("v2")) }
+        objects.beforeEach(nil)
+        #expect(try await store.get(key).text == "v1")
+        let next = try await store.put(key, value: bytes("v2"))
+        #expect(next.version == 2)
+        #expect(try await store.get(key, version: 1).text == "v1")
+    }
+}
