@@ -13,11 +13,13 @@ import Testing
 func withAPI(
     maxValueBytes: Int = 1024,
     objects: any ObjectStore = MemoryObjectStore(),
+    store configuration: KVStoreConfiguration = .init(),
+    now: @escaping @Sendable () -> Date = Date.init,
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let counter = Mutex(0)
     let router = KVApplication.router(
-        store: KeyValueStore(objects: objects),
+        store: KeyValueStore(objects: objects, configuration: configuration, now: now),
         configuration: ServerConfiguration(maxValueBytes: maxValueBytes),
         requestIDs: { "req-\(counter.withLock { $0 += 1; return $0 })" }
     )
