@@ -15,7 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Every setting is an environment variable; a flag, when given, overrides it.
 
-            \(Settings.variables.map { "  \($0.name.padding(toLength: 20, withPad: " ", startingAt: 0))\($0.help)" }.joined(separator: "\n"))
+            \(Settings.variablesHelp)
             """
     )
 

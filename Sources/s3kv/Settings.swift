@@ -1,3 +1,4 @@
+import Foundation
 import KVServer
 import KVStore
 import Logging
@@ -50,6 +51,12 @@ struct Settings: Sendable, Equatable {
         ("S3_FORCE_PATH_STYLE", "true | false: path-style addressing (default true with S3_ENDPOINT, else false)"),
         ("S3_CREATE_BUCKET", "true | false: create the bucket at start when missing (default false)"),
     ]
+
+    /// The variables as `--help` shows them: one per line, descriptions aligned.
+    static var variablesHelp: String {
+        let width = (variables.map(\.name.count).max() ?? 0) + 2
+        return variables.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.help }.joined(separator: "\n")
+    }
 
     /// The largest configurable value: S3's limit for a single PUT.
     static let maximumValueBytesCeiling = 5 * 1024 * 1024 * 1024

@@ -39,6 +39,8 @@ import Testing
 
     @Test("a bad setting stops start-up with one line naming the variable", arguments: [
         ("PORT", "http"), ("PORT", "70000"), ("KV_STORAGE", "floppy"), ("KV_MAX_VALUE_BYTES", "lots"), ("LOG_LEVEL", "loud"),
+        ("KV_CACHE_BYTES", "-1"), ("KV_CACHE_MAX_VALUE_BYTES", "0"), ("KV_CACHE_MAX_STALENESS", "soon"),
+        ("KV_VERSION_HISTORY", "1000"), ("KV_SWEEP_INTERVAL", "0"),
     ])
     func badConfiguration(_ variable: String, _ value: String) throws {
         var environment = ["KV_STORAGE": "memory", "PORT": "0", "HOST": "127.0.0.1"]
@@ -68,7 +70,10 @@ import Testing
     func help() throws {
         let result = try runToCompletion(arguments: ["serve", "--help"], environment: [:])
         #expect(result.status == 0)
-        for variable in ["HOST", "PORT", "KV_STORAGE", "KV_DATA_DIR", "KV_MAX_VALUE_BYTES", "LOG_LEVEL"] {
+        for variable in [
+            "HOST", "PORT", "KV_STORAGE", "KV_DATA_DIR", "KV_MAX_VALUE_BYTES", "LOG_LEVEL", "KV_CACHE_BYTES",
+            "KV_CACHE_MAX_VALUE_BYTES", "KV_CACHE_MAX_STALENESS", "KV_VERSION_HISTORY", "KV_SWEEP_INTERVAL",
+        ] {
             #expect(result.stdout.contains(variable), "\(variable) missing from --help")
         }
     }
