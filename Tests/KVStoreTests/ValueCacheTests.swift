@@ -1,5 +1,5 @@
 import Foundation
-import KVStore
+@testable import KVStore
 import NIOCore
 import ObjectStore
 import Testing
@@ -91,19 +91,39 @@ import Testing
         #expect(objects.operations == ["put kv/k", "get kv/k", "get kv/k"])
         #expect(store.cache.statistics == CacheStatistics())
     }
+}
 
-    @Test("LRU order: reading an entry keeps it; the least recently used goes first")
-    func lruOrder() async throws {
-        let clock = ManualClock()
-        // One shard's budget is 1/16 of the total; use keys that land anywhere and check globally.
-        let configuration = KVStoreConfiguration(cache: .init(capacityBytes: 16 * 600, maxValueBytes: 512, maxStaleness: .seconds(60)))
-        let store = KeyValueStore(objects: MemoryObjectStore(), configuration: configuration, now: clock.function)
-        let keys = try (0..<64).map { try Key("k\($0)") }
-        for key in keys { _ = try await store.put(key, value: ByteBuffer(repeating: 1, count: 300)) }
-        // Each shard holds exactly one 300-byte entry (600-byte budget); the newest per shard wins.
-        let statistics = store.cache.statistics
-        #expect(statistics.entries <= 16)
-        #expect(statistics.bytes <= 16 * 600)
+/// The LRU list under each cache shard.
+@Suite struct LRUListTests {
+    @Test("reading an entry keeps it; the least recently used goes first")
+    func evictionOrder() {
+        var list = LRUList<String, Int>(capacity: 3)
+        list.set(1, for: "a", cost: 1)
+        list.set(2, for: "b", cost: 1)
+        list.set(3, for: "c", cost: 1)
+        #expect(list.value(for: "a") == 1)
+        #expect(list.set(4, for: "d", cost: 1) == 1)
+        #expect(list.value(for: "b") == nil)
+        #expect(list.value(for: "a") == 1 && list.value(for: "c") == 3 && list.value(for: "d") == 4)
+        #expect(list.count == 3 && list.totalCost == 3)
+    }
+
+    @Test("costs: a big entry evicts several; one larger than the capacity is not kept; replacing frees the old cost")
+    func costs() {
+        var list = LRUList<String, Int>(capacity: 10)
+        for (index, key) in ["a", "b", "c", "d", "e"].enumerated() { list.set(index, for: key, cost: 2) }
+        #expect(list.set(9, for: "big", cost: 7) == 4)
+        #expect(list.count == 2 && list.totalCost == 9)
+        #expect(list.value(for: "e") == 4)
+        #expect(list.set(0, for: "huge", cost: 11) == 0)
+        #expect(list.value(for: "huge") == nil && list.count == 2)
+        list.set(5, for: "e", cost: 1)
+        #expect(list.totalCost == 8 && list.value(for: "e") == 5)
+        #expect(list.remove("big") && !list.remove("big"))
+        #expect(list.totalCost == 1 && list.count == 1)
+        // Freed slots are reused without disturbing order.
+        for index in 0..<20 { list.set(index, for: "k\(index)", cost: 1) }
+        #expect(list.count == 10 && list.value(for: "k19") == 19 && list.value(for: "k9") == nil)
     }
 }
 
