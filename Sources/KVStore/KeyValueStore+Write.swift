@@ -24,6 +24,18 @@ extension KeyValueStore {
         precondition: WritePrecondition = .none,
         ttl: TimeToLive? = nil
     ) async throws -> WriteReceipt {
+        try await self.writeLocks.withLock(key) {
+            try await self.write(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
+        }
+    }
+
+    private func write(
+        _ key: Key,
+        value: ByteBuffer,
+        contentType: String?,
+        precondition: WritePrecondition,
+        ttl: TimeToLive?
+    ) async throws -> WriteReceipt {
         let now = self.now()
         let expiresAt = ttl.map { UnixMilliseconds(now).adding($0) }
         if let expiresAt {
@@ -97,6 +109,10 @@ extension KeyValueStore {
     /// - Parameter ifMatch: delete only if the current value has this tag.
     /// - Throws: `.notFound` when missing or expired; `.conditionFailed` when `ifMatch` does not match.
     public func delete(_ key: Key, ifMatch: ETag? = nil) async throws {
+        try await self.writeLocks.withLock(key) { try await self.remove(key, ifMatch: ifMatch) }
+    }
+
+    private func remove(_ key: Key, ifMatch: ETag?) async throws {
         for attempt in 0..<Self.maximumWriteAttempts {
             if attempt > 0 { try await Self.backOff(attempt) }
             let now = self.now()
@@ -129,6 +145,10 @@ extension KeyValueStore {
     /// conditional on the tag that was checked, so a value written since is never touched.
     /// - Returns: whether a value was deleted.
     func reclaim(_ key: Key, expiredAt expiresAt: UnixMilliseconds) async throws -> Bool {
+        try await self.writeLocks.withLock(key) { try await self.reclaimLocked(key, expiredAt: expiresAt) }
+    }
+
+    private func reclaimLocked(_ key: Key, expiredAt expiresAt: UnixMilliseconds) async throws -> Bool {
         let base = try await self.readCurrent(key, withValue: self.history.isEnabled, now: self.now())
         guard case .expired(let info, _) = base, info.expiresAt == expiresAt else { return false }
         // Archived, the expired version keeps its number taken (and stays unreadable).

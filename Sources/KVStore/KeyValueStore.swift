@@ -20,6 +20,8 @@ public struct KeyValueStore: Sendable {
     public let configuration: KVStoreConfiguration
     public let cache: ValueCache
     let history: VersionHistory
+    /// Serialises this instance's writes per key.
+    let writeLocks = KeyLocks()
     let logger: Logger
     /// The clock: injected so tests control expiry and cache staleness exactly.
     let now: @Sendable () -> Date

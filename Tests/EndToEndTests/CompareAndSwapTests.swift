@@ -38,8 +38,9 @@ import Testing
         #expect(server.stop(signal: SIGTERM) == 0)
     }
 
-    /// Read, increment, write with If-Match; on 412 read again. Bounded: a client gives up after
-    /// 100 conflicts in a row (which would mean no progress at all).
+    /// Read, increment, write with If-Match; on 412 wait a random moment (as a well-behaved client
+    /// does, so the last winner is not always first again) and read again. Bounded: a client gives
+    /// up after 1,000 conflicts in a row, which would mean no progress at all.
     static func increment(_ url: String, times: Int) async throws -> Int {
         var conflicts = 0
         for _ in 0..<times {
@@ -54,7 +55,8 @@ import Testing
                 try #require(write.status == 412, "PUT: \(write.status) \(write.text)")
                 conflicts += 1
                 streak += 1
-                try #require(streak < 100, "no progress after 100 conflicts")
+                try #require(streak < 1000, "no progress after 1,000 conflicts")
+                try await Task.sleep(for: .microseconds(Int.random(in: 0...(2000 * min(streak, 8)))))
             }
         }
         return conflicts
