@@ -35,7 +35,7 @@ public struct TimeToLive: Sendable, Hashable, CustomStringConvertible {
             }
             rest = rest.dropFirst(digits.count)
             let unitName = rest.prefix { $0.isASCII && $0.isLetter }
-            guard let unit = Self.units[String(unitName)] else {
+            guard let unit = Self.units.first(where: { $0.name == unitName })?.milliseconds else {
                 throw TimeToLiveError(text, unitName.isEmpty ? "a unit is missing after \(digits)" : "'\(unitName)' is not a unit")
             }
             guard unit < previousUnit else { throw TimeToLiveError(text, "units must go from largest to smallest, each once") }
@@ -48,13 +48,16 @@ public struct TimeToLive: Sendable, Hashable, CustomStringConvertible {
         self.init(milliseconds: total)
     }
 
-    private static let units: [String: Int64] = ["d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1]
+    /// The units, largest first: the order they must appear in and are printed in.
+    private static let units: [(name: String, milliseconds: Int64)] = [
+        ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1),
+    ]
 
     /// The canonical form, e.g. `1h30m` or `1500ms`.
     public var description: String {
         var rest = self.milliseconds
         var text = ""
-        for (name, unit) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] where rest >= unit {
+        for (name, unit) in Self.units where rest >= unit {
             text += "\(rest / unit)\(name)"
             rest %= unit
         }
