@@ -28,18 +28,28 @@ public struct ServerConfiguration: Sendable, Equatable {
 public enum KVApplication {
     /// The router with every endpoint and middleware, for the server and for tests.
     ///
-    /// - Parameter requestIDs: makes ids for requests that bring none; injected so tests are exact.
+    /// Middleware, outermost first: request id (so everything after it is tagged), telemetry
+    /// (sees the final status), errors (turns every error into a JSON answer).
+    ///
+    /// - Parameters:
+    ///   - metrics: the registry HTTP metrics go to and `/metrics` serves.
+    ///   - readiness: what `/ready` answers; by default a probe of the store's backend.
+    ///   - requestIDs: makes ids for requests that bring none; injected so tests are exact.
     public static func router(
         store: KeyValueStore,
         configuration: ServerConfiguration,
+        metrics: MetricsRegistry = MetricsRegistry(),
+        readiness: ReadinessCheck? = nil,
         requestIDs: @escaping @Sendable () -> String = RequestIDMiddleware.randomID
     ) -> Router<KVRequestContext> {
         var routes = RouteTable()
         KVController(store: store, maxValueBytes: configuration.maxValueBytes).declare(in: &routes)
-        HealthController().declare(in: &routes)
+        OperationsController(readiness: readiness ?? ReadinessCheck(probe: store.probe), metrics: metrics).declare(in: &routes)
+        APIDocsController().declare(in: &routes)
 
         let router = Router(context: KVRequestContext.self)
         router.add(middleware: RequestIDMiddleware(generate: requestIDs))
+        router.add(middleware: TelemetryMiddleware(routes: routes, metrics: HTTPMetrics(factory: metrics.factory)))
         router.add(middleware: ErrorMiddleware(routes: routes, maxValueBytes: configuration.maxValueBytes))
         routes.register(on: router)
         return router
@@ -49,12 +59,13 @@ public enum KVApplication {
     public static func make(
         store: KeyValueStore,
         configuration: ServerConfiguration,
+        metrics: MetricsRegistry,
         logger: Logger,
         services: [any Service] = [],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, configuration: configuration),
+            router: router(store: store, configuration: configuration, metrics: metrics),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "s3kv"),
             services: services,
             onServerRunning: onServerRunning,

@@ -9,8 +9,21 @@ extension HTTPField.Name {
 
 /// Gives every request an id: the client's `X-Request-ID` when it is well-formed, otherwise a
 /// fresh one. The id goes into the context, the request's logger metadata and the response.
+///
+/// While the request is served the id is also a task-local value, so every logger made with
+/// ``metadataProvider``, the storage layer's included, tags its lines with it without the id
+/// being passed down through every call.
 public struct RequestIDMiddleware: RouterMiddleware {
     public typealias Context = KVRequestContext
+
+    /// The id of the request the current task is serving, if any.
+    @TaskLocal public static var current: String?
+
+    /// Adds `request_id` to every log line emitted while a request is served.
+    public static let metadataProvider = Logger.MetadataProvider {
+        guard let id = RequestIDMiddleware.current else { return [:] }
+        return ["request_id": .string(id)]
+    }
 
     /// The longest client-supplied id that is honoured.
     public static let maximumLength = 128
@@ -32,7 +45,7 @@ public struct RequestIDMiddleware: RouterMiddleware {
         context.requestID = id
         context.logger[metadataKey: "hb.request.id"] = nil
         context.logger[metadataKey: "request_id"] = .string(id)
-        var response = try await next(request, context)
+        var response = try await Self.$current.withValue(id) { try await next(request, context) }
         response.headers[.requestID] = id
         return response
     }

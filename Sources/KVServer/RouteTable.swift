@@ -9,15 +9,25 @@ import Hummingbird
 public struct RouteTable: Sendable {
     public typealias Handler = @Sendable (Request, KVRequestContext) async throws -> Response
 
-    /// How a request path is matched: exactly, or by a prefix followed by anything.
+    /// How a request path is matched: exactly, or by a prefix followed by a named parameter
+    /// that takes the rest of the path (slashes included).
     public enum Pattern: Sendable {
         case exact(String)
-        case prefix(String)
+        case prefix(String, parameter: String)
 
         func matches(_ path: String) -> Bool {
             switch self {
             case .exact(let exact): path == exact
-            case .prefix(let prefix): path.hasPrefix(prefix)
+            case .prefix(let prefix, _): path.hasPrefix(prefix)
+            }
+        }
+
+        /// The route as metrics and logs name it, e.g. `/kv/{key}`: never the raw path, whose
+        /// keys would make a label of unbounded cardinality.
+        public var template: String {
+            switch self {
+            case .exact(let path): path
+            case .prefix(let prefix, let parameter): prefix + "{" + parameter + "}"
             }
         }
 
@@ -25,7 +35,7 @@ public struct RouteTable: Sendable {
         var routerPath: RouterPath {
             switch self {
             case .exact(let path): RouterPath(path)
-            case .prefix(let prefix): RouterPath(prefix + "**")
+            case .prefix(let prefix, _): RouterPath(prefix + "**")
             }
         }
     }
@@ -56,5 +66,10 @@ public struct RouteTable: Sendable {
     /// The methods the endpoint at `path` accepts, or nil when no endpoint matches.
     public func allowedMethods(forPath path: String) -> [HTTPRequest.Method]? {
         self.routes.first { $0.pattern.matches(path) }?.handlers.map(\.method)
+    }
+
+    /// The pattern of the endpoint at `path`, or nil when no endpoint matches.
+    public func pattern(forPath path: String) -> Pattern? {
+        self.routes.first { $0.pattern.matches(path) }?.pattern
     }
 }

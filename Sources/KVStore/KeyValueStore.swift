@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -30,14 +31,21 @@ public struct KeyValueStore: Sendable {
         objects: any ObjectStore,
         configuration: KVStoreConfiguration = .init(),
         logger: Logger = Logger(label: "s3kv.store"),
+        metrics: any MetricsFactory = MetricsSystem.factory,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.objects = objects
         self.configuration = configuration
-        self.cache = ValueCache(configuration: configuration.cache)
+        self.cache = ValueCache(configuration: configuration.cache, metrics: metrics)
         self.history = VersionHistory(objects: objects, limit: configuration.versionHistory)
         self.logger = logger
         self.now = now
+    }
+
+    /// One cheap request proving the backend can serve, for readiness checks. Throws the
+    /// backend's own error, whose message says what is wrong.
+    public func probe() async throws {
+        try await self.objects.probe()
     }
 
     // MARK: Reads

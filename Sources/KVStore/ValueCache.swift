@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import NIOCore
 import ObjectStore
@@ -44,8 +45,35 @@ public final class ValueCache: Sendable {
     static let entryOverhead = 160
     static let shardCount = 16
 
+    /// The metric names this type reports, with their help texts.
+    public static let metricHelp: [String: String] = [
+        "s3kv_cache_hits_total": "Reads answered from the value cache without a backend request.",
+        "s3kv_cache_misses_total": "Reads that needed the backend: absent, stale or value too large to cache.",
+        "s3kv_cache_evictions_total": "Cache entries dropped to make room.",
+        "s3kv_cache_size_bytes": "Bytes held by the value cache: keys, values and a fixed overhead per entry.",
+        "s3kv_cache_entries": "Entries held by the value cache.",
+    ]
+
+    /// The cache's metrics, made once.
+    private struct Instruments: Sendable {
+        let hits: CoreMetrics.Counter
+        let misses: CoreMetrics.Counter
+        let evictions: CoreMetrics.Counter
+        let bytes: Meter
+        let entries: Meter
+
+        init(factory: any MetricsFactory) {
+            self.hits = Counter(label: "s3kv_cache_hits_total", factory: factory)
+            self.misses = Counter(label: "s3kv_cache_misses_total", factory: factory)
+            self.evictions = Counter(label: "s3kv_cache_evictions_total", factory: factory)
+            self.bytes = Meter(label: "s3kv_cache_size_bytes", factory: factory)
+            self.entries = Meter(label: "s3kv_cache_entries", factory: factory)
+        }
+    }
+
     public let configuration: Configuration
     private let shards: [Shard]
+    private let instruments: Instruments
 
     private struct ShardState {
         var entries: LRUList<Key, Entry>
@@ -65,8 +93,10 @@ public final class ValueCache: Sendable {
         }
     }
 
-    public init(configuration: Configuration) {
+    /// - Parameter metrics: where hits, misses, evictions and size are reported.
+    public init(configuration: Configuration, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.configuration = configuration
+        self.instruments = Instruments(factory: metrics)
         let perShard = configuration.capacityBytes / Self.shardCount
         self.shards = (0..<Self.shardCount).map { _ in Shard(capacity: perShard) }
     }
@@ -76,7 +106,7 @@ public final class ValueCache: Sendable {
     /// The entry for `key` if it is not expired at `now`; an expired entry is dropped.
     func entry(for key: Key, now: Date) -> Entry? {
         guard self.isEnabled else { return nil }
-        return self.shard(for: key).withLock { shard in
+        return self.mutate(key) { shard in
             guard let entry = shard.entries.value(for: key) else { return nil }
             if entry.info.metadata.isExpired(at: UnixMilliseconds(now)) {
                 shard.entries.remove(key)
@@ -96,14 +126,17 @@ public final class ValueCache: Sendable {
         guard self.isEnabled else { return }
         let kept = value.flatMap { $0.readableBytes <= self.configuration.maxValueBytes ? $0 : nil }
         let cost = Self.entryOverhead + info.key.rawValue.utf8.count + (kept?.readableBytes ?? 0)
-        self.shard(for: info.key).withLock { shard in
-            shard.statistics.evictions += shard.entries.set(Entry(info: info, value: kept, confirmedAt: now), for: info.key, cost: cost)
+        let evicted = self.mutate(info.key) { shard in
+            let evicted = shard.entries.set(Entry(info: info, value: kept, confirmedAt: now), for: info.key, cost: cost)
+            shard.statistics.evictions += evicted
+            return evicted
         }
+        if evicted > 0 { self.instruments.evictions.increment(by: Int64(evicted)) }
     }
 
     /// Marks `key`'s entry as confirmed by the backend at `now` (a revalidation answered 304).
     func confirm(_ key: Key, etag: ETag, now: Date) {
-        self.shard(for: key).withLock { shard in
+        self.mutate(key) { shard in
             guard var entry = shard.entries.value(for: key), entry.info.etag == etag else { return }
             entry.confirmedAt = now
             let cost = Self.entryOverhead + key.rawValue.utf8.count + (entry.value?.readableBytes ?? 0)
@@ -113,15 +146,29 @@ public final class ValueCache: Sendable {
 
     func remove(_ key: Key) {
         guard self.isEnabled else { return }
-        self.shard(for: key).withLock { _ = $0.entries.remove(key) }
+        self.mutate(key) { _ = $0.entries.remove(key) }
     }
 
     func recordHit(_ key: Key) {
         self.shard(for: key).withLock { $0.statistics.hits += 1 }
+        self.instruments.hits.increment()
     }
 
     func recordMiss(_ key: Key) {
         self.shard(for: key).withLock { $0.statistics.misses += 1 }
+        self.instruments.misses.increment()
+    }
+
+    /// Runs `body` on `key`'s shard and reports how it changed the cache's size.
+    private func mutate<Result: Sendable>(_ key: Key, _ body: (inout ShardState) -> Result) -> Result {
+        let (result, bytes, entries) = self.shard(for: key).withLock { shard in
+            let (bytes, entries) = (shard.entries.totalCost, shard.entries.count)
+            let result = body(&shard)
+            return (result, shard.entries.totalCost - bytes, shard.entries.count - entries)
+        }
+        if bytes != 0 { self.instruments.bytes.increment(by: Double(bytes)) }
+        if entries != 0 { self.instruments.entries.increment(by: Double(entries)) }
+        return result
     }
 
     /// Counters and sizes summed over the shards.

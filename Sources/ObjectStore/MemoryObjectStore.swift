@@ -127,6 +127,9 @@ public final class MemoryObjectStore: ObjectStore {
         }
     }
 
+    /// Always ready: the objects live in this process.
+    public func probe() async throws {}
+
     public func deleteMany(_ keys: [String]) async throws -> DeleteManyResult {
         try ObjectLimits.checkDeleteMany(keys)
         self.state.withLock { state in

@@ -44,6 +44,10 @@ public protocol ObjectStore: Sendable {
     /// Deletes up to ``DeleteManyResult/maximumKeys`` objects in one call. Keys that did not
     /// exist are reported as deleted, as on S3.
     func deleteMany(_ keys: [String]) async throws -> DeleteManyResult
+
+    /// One cheap request that proves the store can serve: the bucket answers on S3, the
+    /// database answers a query on the embedded store. Readiness checks poll it.
+    func probe() async throws
 }
 
 /// How an object is stored by ``ObjectStore/put(_:body:options:)``.

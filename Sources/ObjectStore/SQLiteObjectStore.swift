@@ -53,6 +53,10 @@ public final class SQLiteObjectStore: ObjectStore {
         return migrator
     }
 
+    public func probe() async throws {
+        _ = try await self.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM object WHERE 0") }
+    }
+
     /// Closes the database; later calls fail.
     public func close() throws {
         try self.database.close()

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -15,6 +16,13 @@ public final class S3Client: Sendable {
     private let signer: SigV4Signer
     private let now: @Sendable () -> Date
     private let logger: Logger
+    private let metrics: any MetricsFactory
+
+    /// The metric names this type reports, with their help texts.
+    public static let metricHelp: [String: String] = [
+        retriesName: "S3 requests sent again after a retryable failure, by reason."
+    ]
+    static let retriesName = "s3kv_s3_retries_total"
 
     /// A response: status, headers and the whole body.
     public struct Response: Sendable {
@@ -23,9 +31,17 @@ public final class S3Client: Sendable {
         public var body: ByteBuffer
     }
 
-    /// - Parameter now: the clock requests are signed with; injected so tests are exact.
-    public init(configuration: S3Configuration, logger: Logger = Logger(label: "s3kv.s3"), now: @escaping @Sendable () -> Date = Date.init) {
+    /// - Parameters:
+    ///   - metrics: where retries are counted.
+    ///   - now: the clock requests are signed with; injected so tests are exact.
+    public init(
+        configuration: S3Configuration,
+        logger: Logger = Logger(label: "s3kv.s3"),
+        metrics: any MetricsFactory = MetricsSystem.factory,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
         self.now = now
         self.logger = logger
@@ -63,6 +79,7 @@ public final class S3Client: Sendable {
             } catch let error where error.isRetryable && attempt < self.configuration.maxAttempts {
                 let delay = self.backoff(attempt: attempt)
                 self.logger.debug("retrying S3 request", metadata: ["error": "\(error.code)", "attempt": "\(attempt)"])
+                Counter(label: Self.retriesName, dimensions: [("reason", error.retryReason)], factory: self.metrics).increment()
                 try? await Task.sleep(for: delay)
                 attempt += 1
             }

@@ -119,6 +119,11 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     /// Checks the bucket is reachable with these credentials (HeadBucket).
+    /// HeadBucket: reachable, the bucket exists and the credentials may use it.
+    public func probe() async throws {
+        try await self.headBucket()
+    }
+
     public func headBucket() async throws(S3Error) {
         _ = try await self.client.send(.HEAD)
     }

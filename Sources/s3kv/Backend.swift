@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import ObjectStore
 import S3
@@ -11,7 +12,7 @@ struct Backend: CustomStringConvertible {
 
     /// Opens the backend; for S3, checks the bucket is reachable with the credentials (creating it
     /// when configured to), so a wrong setting stops start-up instead of failing every request.
-    static func open(_ settings: Settings, logger: Logger) async throws -> Backend {
+    static func open(_ settings: Settings, logger: Logger, metrics: any MetricsFactory) async throws -> Backend {
         switch settings.storage {
         case .memory:
             return Backend(objects: MemoryObjectStore(), description: "memory (nothing survives a restart)")
@@ -20,7 +21,7 @@ struct Backend: CustomStringConvertible {
             return Backend(objects: store, description: "local (\(settings.dataDirectory))", close: { try store.close() })
         case .s3:
             let s3 = settings.s3!
-            let store = S3ObjectStore(client: S3Client(configuration: try s3.clientConfiguration(), logger: logger), prefix: s3.prefix)
+            let store = S3ObjectStore(client: S3Client(configuration: try s3.clientConfiguration(), logger: Logger(label: "s3kv.s3"), metrics: metrics), prefix: s3.prefix)
             do {
                 try await Self.checkBucket(store, settings: s3, logger: logger)
             } catch {

@@ -6,6 +6,9 @@ import KVStore
 import Logging
 import NIOCore
 import ObjectStore
+import S3
+import ServiceLifecycle
+import UnixSignals
 
 /// `s3kv serve`: runs the HTTP API until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -38,48 +41,94 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let startTime = Date()
         let settings: Settings
         do {
             settings = try Settings(environment: self.environment(ProcessInfo.processInfo.environment))
         } catch {
             Self.exit(withMessage: "invalid configuration: \(error)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = settings.logLevel
-            return handler
-        }
+        Self.bootstrapLogging(settings)
         let logger = Logger(label: "s3kv")
+        let metrics = MetricsRegistry(
+            help: S3Client.metricHelp.merging(ExpirySweepService.metricHelp) { first, _ in first },
+            startTime: startTime
+        )
 
         let backend: Backend
         do {
-            backend = try await Backend.open(settings, logger: logger)
+            backend = try await Backend.open(settings, logger: logger, metrics: metrics.factory)
         } catch {
             Self.exit(withMessage: "cannot open the \(settings.storage.rawValue) storage: \(error)")
         }
 
-        let store = KeyValueStore(objects: backend.objects, configuration: settings.store, logger: logger)
-        let sweeper = ExpirySweepService(sweeper: ExpirySweeper(store: store), interval: settings.sweepInterval, logger: logger)
+        let store = KeyValueStore(
+            objects: InstrumentedObjectStore(
+                backend.objects, backend: settings.storage.rawValue, factory: metrics.factory, logger: Logger(label: "s3kv.backend")
+            ),
+            configuration: settings.store,
+            logger: Logger(label: "s3kv.store"),
+            metrics: metrics.factory
+        )
+        let sweeper = ExpirySweepService(
+            sweeper: ExpirySweeper(store: store), interval: settings.sweepInterval, metrics: metrics.factory, logger: logger
+        )
         let app = KVApplication.make(
             store: store,
             configuration: settings.server,
+            metrics: metrics,
             logger: logger,
             services: [sweeper],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.server.port
                 logger.info(
                     "s3kv listening on \(settings.server.host):\(port)",
-                    metadata: ["storage": "\(backend.description)", "port": "\(port)"]
+                    metadata: [
+                        "storage": "\(backend.description)", "port": .stringConvertible(port),
+                        "startup_ms": .stringConvertible(Int(Date().timeIntervalSince(startTime) * 1000)),
+                    ]
                 )
             }
         )
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        )
+        group.maximumGracefulShutdownDuration = settings.shutdownTimeout
         do {
-            try await app.runService()
+            try await ServiceGroup(configuration: group).run()
+            logger.info("s3kv stopped")
         } catch {
-            try? await backend.close()
-            throw error
+            // Past SHUTDOWN_TIMEOUT the server is cancelled: requests still running are cut off.
+            logger.warning("shutdown did not finish in time; requests still running were cut off", metadata: ["error": "\(error)"])
         }
-        try await backend.close()
+        do {
+            try await backend.close()
+        } catch {
+            logger.error("could not close the storage backend", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+    }
+
+    /// Sends every log line to standard output in the configured format, tagged with the id of
+    /// the request being served.
+    static func bootstrapLogging(_ settings: Settings) {
+        let level = settings.logLevel
+        switch settings.logFormat {
+        case .json:
+            LoggingSystem.bootstrap(
+                { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
+                metadataProvider: RequestIDMiddleware.metadataProvider
+            )
+        case .text:
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = StreamLogHandler.standardOutput(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                },
+                metadataProvider: RequestIDMiddleware.metadataProvider
+            )
+        }
     }
 
     /// Prints one line to standard error and exits with status 1.

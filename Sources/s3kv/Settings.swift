@@ -13,6 +13,14 @@ enum StorageKind: String, Sendable, CaseIterable {
     case memory
 }
 
+/// How log lines are written.
+enum LogFormat: String, Sendable, CaseIterable {
+    /// One JSON object per line, for log shippers.
+    case json
+    /// `timestamp level label: [metadata] message`, for people at a terminal.
+    case text
+}
+
 /// Everything s3kv is configured with, read from environment variables and validated at once,
 /// so a bad value stops start-up with one line naming the variable instead of failing later.
 struct Settings: Sendable, Equatable {
@@ -21,6 +29,9 @@ struct Settings: Sendable, Equatable {
     /// Where the embedded store keeps its database.
     var dataDirectory: String
     var logLevel: Logger.Level
+    var logFormat: LogFormat
+    /// How long in-flight requests may take to finish once shutdown starts.
+    var shutdownTimeout: Duration
     /// History, cache and sweeping.
     var store: KVStoreConfiguration
     /// Time between passes of the expiry sweeper.
@@ -41,6 +52,8 @@ struct Settings: Sendable, Equatable {
         ("KV_VERSION_HISTORY", "previous versions kept per key, 0 to 999; 0 keeps none (default 0)"),
         ("KV_SWEEP_INTERVAL", "time between passes reclaiming expired values, e.g. 60s (default 60s)"),
         ("LOG_LEVEL", "trace | debug | info | notice | warning | error | critical (default info)"),
+        ("LOG_FORMAT", "json | text: one JSON object per line, or text for terminals (default json)"),
+        ("SHUTDOWN_TIMEOUT", "how long in-flight requests may run after SIGTERM or SIGINT, e.g. 25s (default 25s)"),
         ("S3_ENDPOINT", "S3 endpoint URL (fallback AWS_ENDPOINT_URL; default https://s3.<region>.amazonaws.com)"),
         ("S3_BUCKET", "bucket holding the data; setting it selects the s3 storage by default"),
         ("S3_ACCESS_KEY", "access key id (fallback AWS_ACCESS_KEY_ID)"),
@@ -74,6 +87,8 @@ struct Settings: Sendable, Equatable {
         self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
         self.dataDirectory = reader.string("KV_DATA_DIR") ?? "./data"
         self.logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self) ?? .info
+        self.logFormat = try reader.choice("LOG_FORMAT", LogFormat.self) ?? .json
+        self.shutdownTimeout = try reader.duration("SHUTDOWN_TIMEOUT", allowZero: true) ?? .seconds(25)
         let defaults = ValueCache.Configuration()
         let cache = ValueCache.Configuration(
             capacityBytes: try reader.byteSize("KV_CACHE_BYTES", in: 0...(1 << 40)) ?? defaults.capacityBytes,

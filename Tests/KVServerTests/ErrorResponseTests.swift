@@ -106,4 +106,5 @@ struct FailingObjectStore: ObjectStore {
     func copy(from source: String, to destination: String, options: CopyOptions) async throws -> ETag { throw self.error }
     func list(_ request: ListRequest) async throws -> ListPage { throw self.error }
     func deleteMany(_ keys: [String]) async throws -> DeleteManyResult { throw self.error }
+    func probe() async throws { throw self.error }
 }

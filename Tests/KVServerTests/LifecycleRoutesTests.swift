@@ -132,4 +132,5 @@ struct AlwaysConflictingObjectStore: ObjectStore {
     }
     func list(_ request: ListRequest) async throws -> ListPage { try await self.base.list(request) }
     func deleteMany(_ keys: [String]) async throws -> DeleteManyResult { try await self.base.deleteMany(keys) }
+    func probe() async throws { try await self.base.probe() }
 }

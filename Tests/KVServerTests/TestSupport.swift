@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KVServer
+import Logging
 import KVStore
 import NIOCore
 import ObjectStore
@@ -15,15 +16,18 @@ func withAPI(
     objects: any ObjectStore = MemoryObjectStore(),
     store configuration: KVStoreConfiguration = .init(),
     now: @escaping @Sendable () -> Date = Date.init,
+    metrics: MetricsRegistry = MetricsRegistry(),
+    logger: Logger = Logger(label: "s3kv.test"),
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let counter = Mutex(0)
     let router = KVApplication.router(
-        store: KeyValueStore(objects: objects, configuration: configuration, now: now),
+        store: KeyValueStore(objects: objects, configuration: configuration, metrics: metrics.factory, now: now),
         configuration: ServerConfiguration(maxValueBytes: maxValueBytes),
+        metrics: metrics,
         requestIDs: { "req-\(counter.withLock { $0 += 1; return $0 })" }
     )
-    try await Application(router: router).test(.router, body)
+    try await Application(router: router, logger: logger).test(.router, body)
 }
 
 /// The decoded `{"error": {...}}` body of an error response.

@@ -124,6 +124,11 @@ final class RecordingObjectStore: ObjectStore {
         try await self.record("deleteMany \(keys.count)")
         return try await self.base.deleteMany(keys)
     }
+
+    func probe() async throws {
+        try await self.record("probe")
+        try await self.base.probe()
+    }
 }
 
 func bytes(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }

@@ -1,0 +1,40 @@
+import Hummingbird
+import NIOCore
+
+/// The endpoints operators and their tools use: liveness, readiness and metrics.
+struct OperationsController: Sendable {
+    let readiness: ReadinessCheck
+    let metrics: MetricsRegistry
+
+    func declare(in routes: inout RouteTable) {
+        // Liveness answers without touching storage, so a slow or failing backend never makes
+        // an orchestrator restart a process that is itself healthy.
+        routes.add(
+            .exact("/health"),
+            [
+                (.get, { _, _ in try JSONResponse.make(["status": "ok"]) }),
+                (.head, { _, _ in Response(status: .ok) }),
+            ]
+        )
+        routes.add(.exact("/ready"), [(.get, { _, _ in try await self.ready() })])
+        routes.add(.exact("/metrics"), [(.get, { _, _ in self.exposition() })])
+    }
+
+    /// 200 when the backend answers, 503 with the reason when it does not.
+    private func ready() async throws -> Response {
+        switch await self.readiness.status() {
+        case .ready:
+            return try JSONResponse.make(["status": "ready"])
+        case .notReady(let reason):
+            return try JSONResponse.make(["status": "not_ready", "reason": reason], status: .serviceUnavailable)
+        }
+    }
+
+    private func exposition() -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))
+        )
+    }
+}
