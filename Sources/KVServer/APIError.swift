@@ -40,6 +40,12 @@ public struct APIError: Error, Sendable, Equatable {
         )
     }
 
+    /// A request still running when the shutdown timeout ran out: cancelled, nothing acknowledged.
+    public static let shuttingDown = APIError(
+        .serviceUnavailable, code: "shutting_down", message: "the server is shutting down; retry",
+        headers: [.retryAfter: String(retryAfterSeconds)]
+    )
+
     public static func routeNotFound(_ path: String) -> APIError {
         .init(.notFound, code: "route_not_found", message: "no such endpoint: \(path)")
     }

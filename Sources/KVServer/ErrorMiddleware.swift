@@ -30,7 +30,9 @@ public struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = self.apiError(for: error, request: request)
-            if apiError.status.kind == .serverError {
+            if error is CancellationError {
+                context.logger.warning("request cut off by shutdown", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
+            } else if apiError.status.kind == .serverError {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
             }
             return Self.response(for: apiError, request: request, requestID: context.requestID)
@@ -45,6 +47,8 @@ public struct ErrorMiddleware: RouterMiddleware {
             return APIError(error)
         case let error as KeyError:
             return APIError(error)
+        case is CancellationError:
+            return .shuttingDown
         case is NIOTooManyBytesError:
             return .valueTooLarge(limit: self.maxValueBytes)
         case let error as HTTPError where error.status == .notFound:

@@ -94,19 +94,23 @@ struct ServeCommand: AsyncParsableCommand {
             services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
         group.maximumGracefulShutdownDuration = settings.shutdownTimeout
+        // Past SHUTDOWN_TIMEOUT the server is cancelled: requests still running are cut off
+        // (each logged), and the process still exits 0, as an orchestrator expects.
+        var failure: (any Error)?
         do {
             try await ServiceGroup(configuration: group).run()
-            logger.info("s3kv stopped")
         } catch {
-            // Past SHUTDOWN_TIMEOUT the server is cancelled: requests still running are cut off.
-            logger.warning("shutdown did not finish in time; requests still running were cut off", metadata: ["error": "\(error)"])
+            failure = error
+            logger.critical("s3kv failed", metadata: ["error": "\(error)"])
         }
         do {
             try await backend.close()
         } catch {
             logger.error("could not close the storage backend", metadata: ["error": "\(error)"])
-            throw ExitCode.failure
+            failure = failure ?? error
         }
+        guard failure == nil else { throw ExitCode.failure }
+        logger.info("s3kv stopped")
     }
 
     /// Sends every log line to standard output in the configured format, tagged with the id of

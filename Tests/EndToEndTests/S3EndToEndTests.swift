@@ -54,7 +54,7 @@ struct S3EndToEndTests {
         let bucket = "e2e-\(UUID().uuidString.lowercased())"
         let environment = [
             "S3_ENDPOINT": endpoint, "S3_BUCKET": bucket, "S3_ACCESS_KEY": S3Servers.accessKey, "S3_SECRET_KEY": S3Servers.secretKey,
-            "S3_CREATE_BUCKET": "true",
+            "S3_CREATE_BUCKET": "true", "LOG_LEVEL": "debug",
         ]
         var values: [String: [UInt8]] = [:]
         for index in 0..<40 {
@@ -62,6 +62,8 @@ struct S3EndToEndTests {
         }
 
         let first = try ServerProcess(environment: environment)
+        // Readiness is a HeadBucket that succeeds.
+        #expect(try await HTTP.request("\(first.baseURL)/ready", method: .GET).status == 200)
         for (key, value) in values {
             let response = try await HTTP.request("\(first.baseURL)/kv/\(HTTP.escape(key))", method: .PUT, body: value)
             try #require(response.status == 200, "PUT \(key): \(response.status) \(response.text)")
@@ -72,6 +74,9 @@ struct S3EndToEndTests {
         values[doomed] = nil
         #expect(try await HTTP.request("\(first.baseURL)/kv/\(HTTP.escape(doomed))", method: .GET).status == 404)
         #expect(first.stop(signal: SIGTERM) == 0, "graceful exit on SIGTERM; log:\n\(first.log)")
+        // Debug logs show every backend request, and still never the secret.
+        #expect(first.log.contains(#""logger":"s3kv.backend""#))
+        #expect(!first.log.contains(S3Servers.secretKey))
 
         let second = try ServerProcess(environment: environment)
         for (key, value) in values {

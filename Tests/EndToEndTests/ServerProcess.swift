@@ -18,7 +18,10 @@ final class ServerProcess {
     }
 
     /// Starts the server and waits (at most 30 s) until it listens.
-    init(environment: [String: String]) throws {
+    ///
+    /// - Parameter fixedPort: listen on this port and wait for it to accept connections, for
+    ///   settings under which the start-up line is not logged; by default any free port.
+    init(environment: [String: String], fixedPort: Int? = nil) throws {
         self.logFile = FileManager.default.temporaryDirectory.appendingPathComponent("s3kv-e2e-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: self.logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: self.logFile)
@@ -26,7 +29,7 @@ final class ServerProcess {
         self.process.arguments = ["serve"]
         var processEnvironment = ProcessInfo.processInfo.environment
         processEnvironment["HOST"] = "127.0.0.1"
-        processEnvironment["PORT"] = "0"
+        processEnvironment["PORT"] = String(fixedPort ?? 0)
         processEnvironment.merge(environment) { _, new in new }
         self.process.environment = processEnvironment
         self.process.standardOutput = log
@@ -35,7 +38,11 @@ final class ServerProcess {
 
         var port: Int?
         for _ in 0..<600 where port == nil && self.process.isRunning {
-            port = Self.listeningPort(in: (try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "")
+            if let fixedPort {
+                port = Self.acceptsConnections(port: fixedPort) ? fixedPort : nil
+            } else {
+                port = Self.listeningPort(in: (try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "")
+            }
             if port == nil { Thread.sleep(forTimeInterval: 0.05) }
         }
         guard let port else {
@@ -60,6 +67,39 @@ final class ServerProcess {
     deinit {
         if self.process.isRunning { self.stop(signal: SIGKILL) }
         try? FileManager.default.removeItem(at: self.logFile)
+    }
+
+    /// Whether something accepts TCP connections on the loopback `port`.
+    static func acceptsConnections(port: Int) -> Bool {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = Self.loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// A loopback port nothing listens on right now.
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = Self.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        guard bound, withUnsafeMutablePointer(to: &address, {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) == 0 }
+        }) else { throw ServerProcessError(message: "cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
     }
 
     private static func listeningPort(in log: String) -> Int? {
