@@ -42,10 +42,20 @@ enum ConditionalHeaders {
     private static func singleTag(_ value: String, header: String) throws(APIError) -> ETag? {
         let value = value.trimmingSpaces
         if value == "*" { return nil }
-        guard value.count >= 2, !value.contains(","), value.hasSuffix("\"") else {
+        guard Self.isEntityTag(value) else {
             throw .badRequest("invalid_precondition", "\(header) takes one quoted entity tag or '*'")
         }
         return ETag(value)
+    }
+
+    /// `[W/]"…"` with visible ASCII inside other than `"` and `,` (RFC 9110's entity-tag, without
+    /// the comma that would make it a list).
+    static func isEntityTag(_ value: String) -> Bool {
+        let tag = value.hasPrefix("W/") ? value.utf8.dropFirst(2) : value.utf8.dropFirst(0)
+        guard tag.count >= 2, tag.first == UInt8(ascii: "\""), tag.last == UInt8(ascii: "\"") else { return false }
+        return tag.dropFirst().dropLast().allSatisfy { byte in
+            byte == 0x21 || (0x23...0x7E).contains(byte) && byte != UInt8(ascii: ",")
+        }
     }
 }
 

@@ -54,14 +54,16 @@ struct KVController: Sendable {
     func get(_ request: Request, context: KVRequestContext) async throws -> Response {
         let key = try Self.key(of: request)
         let query = request.uri.queryParameters
+        let version = try QueryOptions.version(query)
         if QueryOptions.wantsVersionList(query) {
+            if version != nil { throw APIError.badRequest("invalid_version", "use either ?version or ?versions, not both") }
             let versions = try await self.store.versions(of: key)
             return try JSONResponse.make(VersionListResponse(key: key.rawValue, versions: versions.map(VersionListResponse.Version.init)))
         }
         let ifNoneMatch = ConditionalHeaders.readPrecondition(request.headers)
         do {
             let entry =
-                if let version = try QueryOptions.version(query) {
+                if let version {
                     try Self.evaluate(try await self.store.get(key, version: version), ifNoneMatch)
                 } else {
                     try await self.store.get(key, ifNoneMatch: ifNoneMatch)

@@ -133,6 +133,9 @@ import Testing
     @Test("malformed preconditions are 400", arguments: [
         HTTPFields([HTTPField(name: .ifMatch, value: "\"a\", \"b\"")]),
         HTTPFields([HTTPField(name: .ifMatch, value: "unquoted")]),
+        HTTPFields([HTTPField(name: .ifMatch, value: "\\VL\"")]),
+        HTTPFields([HTTPField(name: .ifMatch, value: "\"in\"side\"")]),
+        HTTPFields([HTTPField(name: .ifMatch, value: "\"sp ace\"")]),
         HTTPFields([HTTPField(name: .ifNoneMatch, value: "\"a\"")]),
         HTTPFields([HTTPField(name: .ifMatch, value: "*"), HTTPField(name: .ifNoneMatch, value: "*")]),
     ])

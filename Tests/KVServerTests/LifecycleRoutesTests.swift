@@ -99,6 +99,9 @@ import Testing
             #expect(versions.versions.map(\.version) == [3, 2])
             #expect(versions.versions.map(\.size) == [3, 2])
             try await client.execute(uri: "/kv/none?versions", method: .get).expectError(.notFound, "key_not_found")
+            // Both at once is ambiguous, and a malformed version is refused even next to ?versions.
+            try await client.execute(uri: "/kv/doc?versions&version=2", method: .get).expectError(.badRequest, "invalid_version")
+            try await client.execute(uri: "/kv/doc?versions&version=x", method: .get).expectError(.badRequest, "invalid_version")
         }
     }
 
