@@ -27,6 +27,9 @@ public struct KeyValueStore: Sendable {
     /// The clock: injected so tests control expiry and cache staleness exactly.
     let now: @Sendable () -> Date
 
+    /// - Parameters:
+    ///   - metrics: where the cache reports hits, misses, evictions and size.
+    ///   - now: the clock; injected so tests control expiry and cache staleness exactly.
     public init(
         objects: any ObjectStore,
         configuration: KVStoreConfiguration = .init(),

@@ -41,8 +41,11 @@ public struct TimeToLive: Sendable, Hashable, CustomStringConvertible {
             guard unit < previousUnit else { throw TimeToLiveError(text, "units must go from largest to smallest, each once") }
             previousUnit = unit
             rest = rest.dropFirst(unitName.count)
+            // Checked before adding, so no amount can overflow the sum.
+            guard amount <= (Self.maximum.milliseconds - total) / unit else {
+                throw TimeToLiveError(text, "it is longer than the maximum")
+            }
             total += amount * unit
-            guard total <= Self.maximum.milliseconds else { throw TimeToLiveError(text, "it is longer than the maximum") }
         }
         guard total > 0 else { throw TimeToLiveError(text, "it must be greater than zero") }
         self.init(milliseconds: total)

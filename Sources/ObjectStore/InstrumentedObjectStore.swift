@@ -98,13 +98,13 @@ public struct InstrumentedObjectStore: ObjectStore {
 
     private func record(_ operation: Operation, _ object: String?, _ outcome: Outcome, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        self.instruments.timers[operation.rawValue]?.recordNanoseconds(elapsed.nanoseconds)
+        self.instruments.timers[operation.rawValue]?.recordNanoseconds(Int64(elapsed / .nanoseconds(1)))
         self.instruments.counters[operation.rawValue + "/" + outcome.rawValue]?.increment()
         self.logger.debug(
             "backend request",
             metadata: [
                 "operation": .string(operation.rawValue), "object": .string(object ?? ""), "outcome": .string(outcome.rawValue),
-                "duration_ms": .stringConvertible(Double(elapsed.nanoseconds / 1000) / 1000),
+                "duration_ms": .stringConvertible((elapsed / .microseconds(1)).rounded() / 1000),
             ]
         )
     }
@@ -139,14 +139,5 @@ public struct InstrumentedObjectStore: ObjectStore {
 
     public func probe() async throws {
         try await self.measure(.probe, nil) { try await self.base.probe() }
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = self.components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
     }
 }

@@ -46,7 +46,7 @@ struct TelemetryMiddleware: RouterMiddleware {
             "route": .string(route),
             "path": .string(request.uri.path),
             "status": .stringConvertible(status),
-            "duration_ms": .stringConvertible((elapsed.secondsValue * 1_000_000).rounded() / 1000),
+            "duration_ms": .stringConvertible((elapsed / .microseconds(1)).rounded() / 1000),
         ]
         if let length = request.headers[.contentLength].flatMap(Int.init) { metadata["request_bytes"] = .stringConvertible(length) }
         if let bytes { metadata["response_bytes"] = .stringConvertible(bytes) }
@@ -88,13 +88,5 @@ struct HTTPMetrics: Sendable {
         case .get, .head, .put, .post, .delete, .patch, .options, .trace, .connect: method.rawValue
         default: "OTHER"
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    var secondsValue: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
