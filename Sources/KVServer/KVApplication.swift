@@ -43,7 +43,9 @@ public enum KVApplication {
         requestIDs: @escaping @Sendable () -> String = RequestIDMiddleware.randomID
     ) -> Router<KVRequestContext> {
         var routes = RouteTable()
-        KVController(store: store, maxValueBytes: configuration.maxValueBytes).declare(in: &routes)
+        let values = KVController(store: store, maxValueBytes: configuration.maxValueBytes)
+        values.declare(in: &routes)
+        CollectionRoutes(values: values, list: ListController(store: store)).declare(in: &routes)
         OperationsController(readiness: readiness ?? ReadinessCheck(probe: store.probe), metrics: metrics).declare(in: &routes)
         APIDocsController().declare(in: &routes)
 

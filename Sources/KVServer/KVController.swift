@@ -24,9 +24,6 @@ struct KVController: Sendable {
             (.get, self.get), (.head, self.head), (.put, self.put), (.delete, self.delete),
         ]
         routes.add(.prefix(Self.pathPrefix, parameter: "key"), handlers)
-        // The router does not match `/kv/` against `/kv/**`; route it here so the empty key gets
-        // its own 400 rather than a 404.
-        routes.add(.exact(Self.pathPrefix), handlers)
     }
 
     func put(_ request: Request, context: KVRequestContext) async throws -> Response {

@@ -54,6 +54,17 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         .init(.conflict, "key '\(key)' changed under \(attempts) consecutive attempts to write it; retry")
     }
 
+    /// Translates a backend error raised while working on many keys (a listing or a batch),
+    /// where no answer means "this key is absent".
+    static func from(_ error: any Error) -> any Error {
+        guard let error = error as? ObjectStoreError else { return error }
+        switch error.code {
+        case .invalidArgument: return KVError(.invalidRequest, error.message)
+        case .unavailable: return KVError(.backendUnavailable, "the storage backend is unavailable: \(error.message)")
+        default: return KVError(.backendFailure, "the storage backend failed: \(error.message)")
+        }
+    }
+
     /// Translates a backend error raised while working on `key`.
     static func from(_ error: any Error, key: Key) -> any Error {
         guard let error = error as? ObjectStoreError else { return error }
@@ -61,9 +72,7 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFound: return KVError.notFound(key)
         case .preconditionFailed: return KVError.conditionFailed(key)
         case .notModified: return KVError.notModified(key)
-        case .invalidArgument: return KVError(.invalidRequest, error.message)
-        case .unavailable: return KVError(.backendUnavailable, "the storage backend is unavailable: \(error.message)")
-        default: return KVError(.backendFailure, "the storage backend failed: \(error.message)")
+        default: return from(error)
         }
     }
 }

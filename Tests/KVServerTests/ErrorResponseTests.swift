@@ -37,7 +37,7 @@ import Testing
         }
     }
 
-    @Test("unknown routes are a JSON 404", arguments: ["/", "/nope", "/kv", "/healthz", "/kvx/a"])
+    @Test("unknown routes are a JSON 404", arguments: ["/", "/nope", "/kvs", "/healthz", "/kvx/a"])
     func unknownRoute(_ path: String) async throws {
         try await withAPI { client in
             try await client.execute(uri: path, method: .get).expectError(.notFound, "route_not_found")

@@ -1,0 +1,38 @@
+import HTTPTypes
+import Hummingbird
+
+/// `/kv` itself: the collection operations, which live here so that no name under `/kv/` is
+/// taken from the key space.
+///
+/// The router treats `/kv` and `/kv/` as one path; `/kv/` (the empty key) goes to the value
+/// handlers, which answer its 400.
+struct CollectionRoutes: Sendable {
+    static let path = "/kv"
+    static let methods: [HTTPRequest.Method] = [.get]
+
+    let values: KVController
+    let list: ListController
+
+    func declare(in routes: inout RouteTable) {
+        routes.add(
+            .exact(Self.path),
+            [
+                (.get, { request, context in try await self.dispatch(request, context, collection: self.list.list, value: self.values.get) }),
+                (.head, { request, context in try await self.dispatch(request, context, collection: nil, value: self.values.head) }),
+                (.put, { request, context in try await self.dispatch(request, context, collection: nil, value: self.values.put) }),
+                (.delete, { request, context in try await self.dispatch(request, context, collection: nil, value: self.values.delete) }),
+            ]
+        )
+    }
+
+    private func dispatch(
+        _ request: Request,
+        _ context: KVRequestContext,
+        collection: RouteTable.Handler?,
+        value: RouteTable.Handler
+    ) async throws -> Response {
+        if request.uri.path != Self.path { return try await value(request, context) }
+        guard let collection else { throw APIError.methodNotAllowed(request.method, allowed: Self.methods) }
+        return try await collection(request, context)
+    }
+}

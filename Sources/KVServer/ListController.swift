@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import KVStore
+import ObjectStore
+
+/// `GET /kv`: keys in key order, by prefix and range, one page at a time.
+///
+/// Query parameters: `prefix`, `start` (inclusive), `end` (exclusive), `delimiter`, `limit`
+/// (default 100, at most 1,000) and `cursor` (the `next_cursor` of the previous page, only with
+/// the same prefix, start, end and delimiter). Collection operations live on `/kv` itself, so no
+/// key name is taken from the key space under `/kv/`.
+struct ListController: Sendable {
+    /// The longest prefix, start, end or delimiter accepted: a key's maximum length.
+    static let maximumParameterBytes = Key.maximumBytes
+
+    let store: KeyValueStore
+
+    func list(_ request: Request, context: KVRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let scope = ListCursor.Scope(
+            prefix: try Self.text(parameters, "prefix") ?? "",
+            start: try Self.text(parameters, "start"),
+            end: try Self.text(parameters, "end"),
+            delimiter: try Self.text(parameters, "delimiter")
+        )
+        if scope.delimiter?.isEmpty == true { throw APIError.badRequest("invalid_delimiter", "delimiter must not be empty") }
+        var query = KeyListQuery(prefix: scope.prefix, start: scope.start, end: scope.end, delimiter: scope.delimiter)
+        if let text = parameters["limit"] {
+            guard let limit = Int(text), (1...KeyListQuery.maximumLimit).contains(limit) else {
+                throw APIError.badRequest(
+                    "invalid_limit", "limit must be a whole number from 1 to \(KeyListQuery.maximumLimit), got '\(text.prefix(40))'"
+                )
+            }
+            query.limit = limit
+        }
+        if let text = parameters["cursor"] {
+            do {
+                query.continuation = try ListCursor(decoding: String(text), for: scope).token
+            } catch {
+                throw APIError.badRequest(
+                    "invalid_cursor",
+                    error == .otherQuery
+                        ? "the cursor belongs to a listing with another prefix, start, end or delimiter"
+                        : "the cursor is malformed or was altered; pass next_cursor back unchanged"
+                )
+            }
+        }
+        let page = try await self.store.list(query)
+        return try JSONResponse.make(
+            ListResponse(
+                items: page.entries.map(ListResponse.Item.init),
+                prefixes: page.commonPrefixes,
+                nextCursor: page.continuation.map { ListCursor(token: $0).encoded(for: scope) }
+            )
+        )
+    }
+
+    private static func text(_ parameters: Parameters, _ name: String) throws(APIError) -> String? {
+        guard let value = parameters.get(name) else { return nil }
+        guard value.utf8.count <= maximumParameterBytes else {
+            throw .badRequest("invalid_\(name)", "\(name) must be at most \(maximumParameterBytes) bytes of UTF-8")
+        }
+        return String(value)
+    }
+}
+
+/// The body of `GET /kv`.
+struct ListResponse: Encodable {
+    struct Item: Encodable {
+        var key: String
+        var size: Int
+        var etag: String
+        var lastModified: String
+        var version: Int64
+        var expiresAt: String?
+        var contentType: String
+
+        init(_ info: EntryInfo) {
+            self.key = info.key.rawValue
+            self.size = info.size
+            self.etag = info.etag.quoted
+            self.lastModified = TimestampFormat.iso8601(info.lastModified)
+            self.version = info.version
+            self.expiresAt = info.expiresAt.map { TimestampFormat.iso8601($0.date) }
+            self.contentType = info.contentType
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case key, size, etag, version
+            case lastModified = "last_modified"
+            case expiresAt = "expires_at"
+            case contentType = "content_type"
+        }
+    }
+
+    var items: [Item]
+    /// With a delimiter: the common prefixes ("folders") on this page.
+    var prefixes: [String]
+    /// Absent on the last page.
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case items, prefixes
+        case nextCursor = "next_cursor"
+    }
+}
