@@ -12,12 +12,38 @@ public struct APIError: Error, Sendable, Equatable {
     public var code: String
     public var message: String
     public var headers: HTTPFields
+    /// For a refused batch: every bad item.
+    public var items: [ItemProblem]?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+    }
+
+    /// A batch refused before anything was written, listing every bad item.
+    static func invalidBatch(_ items: [ItemProblem]) -> APIError {
+        var error = APIError(
+            .badRequest, code: "invalid_batch",
+            message: "\(items.count) item\(items.count == 1 ? "" : "s") cannot be carried out as given; nothing was done"
+        )
+        error.items = items
+        return error
+    }
+
+    static func batchTooLarge(limit: Int) -> APIError {
+        .init(.contentTooLarge, code: "batch_too_large", message: "the batch is larger than the limit of \(limit) bytes")
+    }
+
+    /// The API's reading of any error a store operation throws.
+    static func describing(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: error
+        case let error as KVError: APIError(error)
+        case let error as KeyError: APIError(error)
+        default: APIError(.internalServerError, code: "internal_error", message: "an unexpected error occurred")
+        }
     }
 
     /// Seconds a client should wait before retrying after a backend outage.
@@ -87,10 +113,11 @@ public struct APIError: Error, Sendable, Equatable {
                 var code: String
                 var message: String
                 var request_id: String
+                var items: [ItemProblem]?
             }
             var error: Detail
         }
-        let body = Body(error: .init(code: self.code, message: self.message, request_id: requestID))
+        let body = Body(error: .init(code: self.code, message: self.message, request_id: requestID, items: self.items))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding three strings cannot fail.

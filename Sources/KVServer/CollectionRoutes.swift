@@ -8,10 +8,11 @@ import Hummingbird
 /// handlers, which answer its 400.
 struct CollectionRoutes: Sendable {
     static let path = "/kv"
-    static let methods: [HTTPRequest.Method] = [.get]
+    static let methods: [HTTPRequest.Method] = [.get, .post]
 
     let values: KVController
     let list: ListController
+    let batch: BatchController
 
     func declare(in routes: inout RouteTable) {
         routes.add(
@@ -21,8 +22,16 @@ struct CollectionRoutes: Sendable {
                 (.head, { request, context in try await self.dispatch(request, context, collection: nil, value: self.values.head) }),
                 (.put, { request, context in try await self.dispatch(request, context, collection: nil, value: self.values.put) }),
                 (.delete, { request, context in try await self.dispatch(request, context, collection: nil, value: self.values.delete) }),
-            ]
+                (.post, { request, context in try await self.dispatch(request, context, collection: self.batch.post, value: Self.noValueMethod) }),
+            ],
+            allowed: Self.methods
         )
+    }
+
+    /// POST has no meaning for a single key; `/kv/` still answers the empty key's 400 first.
+    @Sendable private static func noValueMethod(_ request: Request, _ context: KVRequestContext) async throws -> Response {
+        _ = try KVController.key(of: request)
+        throw APIError.methodNotAllowed(request.method, allowed: [.get, .head, .put, .delete])
     }
 
     private func dispatch(

@@ -41,12 +41,8 @@ public struct ErrorMiddleware: RouterMiddleware {
 
     private func apiError(for error: any Error, request: Request) -> APIError {
         switch error {
-        case let error as APIError:
-            return error
-        case let error as KVError:
-            return APIError(error)
-        case let error as KeyError:
-            return APIError(error)
+        case is APIError, is KVError, is KeyError:
+            return APIError.describing(error)
         case is CancellationError:
             return .shuttingDown
         case is NIOTooManyBytesError:

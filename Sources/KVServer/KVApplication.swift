@@ -16,11 +16,23 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var port: Int
     /// The largest value a PUT accepts, in bytes.
     public var maxValueBytes: Int
+    /// The largest batch request body, in bytes: batches are read whole before validation.
+    public var maxBatchBytes: Int
+    /// How many items of a batch go to the backend at once.
+    public var batchConcurrency: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxValueBytes: Int = ServerConfiguration.defaultMaxValueBytes) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maxValueBytes: Int = ServerConfiguration.defaultMaxValueBytes,
+        maxBatchBytes: Int = 64 * 1024 * 1024,
+        batchConcurrency: Int = 16
+    ) {
         self.host = host
         self.port = port
         self.maxValueBytes = maxValueBytes
+        self.maxBatchBytes = maxBatchBytes
+        self.batchConcurrency = batchConcurrency
     }
 }
 
@@ -45,7 +57,9 @@ public enum KVApplication {
         var routes = RouteTable()
         let values = KVController(store: store, maxValueBytes: configuration.maxValueBytes)
         values.declare(in: &routes)
-        CollectionRoutes(values: values, list: ListController(store: store)).declare(in: &routes)
+        CollectionRoutes(
+            values: values, list: ListController(store: store), batch: BatchController(store: store, configuration: configuration)
+        ).declare(in: &routes)
         OperationsController(readiness: readiness ?? ReadinessCheck(probe: store.probe), metrics: metrics).declare(in: &routes)
         APIDocsController().declare(in: &routes)
 

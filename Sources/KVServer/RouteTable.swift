@@ -43,6 +43,7 @@ public struct RouteTable: Sendable {
     private struct Route: Sendable {
         var pattern: Pattern
         var handlers: [(method: HTTPRequest.Method, handler: Handler)]
+        var allowed: [HTTPRequest.Method]
     }
 
     private var routes: [Route] = []
@@ -50,8 +51,12 @@ public struct RouteTable: Sendable {
     public init() {}
 
     /// Declares the handlers of `pattern`, in the order `Allow` lists them.
-    public mutating func add(_ pattern: Pattern, _ handlers: [(method: HTTPRequest.Method, handler: Handler)]) {
-        self.routes.append(Route(pattern: pattern, handlers: handlers))
+    ///
+    /// - Parameter allowed: what `Allow` lists when it is not every handled method.
+    public mutating func add(
+        _ pattern: Pattern, _ handlers: [(method: HTTPRequest.Method, handler: Handler)], allowed: [HTTPRequest.Method]? = nil
+    ) {
+        self.routes.append(Route(pattern: pattern, handlers: handlers, allowed: allowed ?? handlers.map(\.method)))
     }
 
     /// Registers every declared handler on `router`, after any middleware added to it.
@@ -65,7 +70,7 @@ public struct RouteTable: Sendable {
 
     /// The methods the endpoint at `path` accepts, or nil when no endpoint matches.
     public func allowedMethods(forPath path: String) -> [HTTPRequest.Method]? {
-        self.routes.first { $0.pattern.matches(path) }?.handlers.map(\.method)
+        self.routes.first { $0.pattern.matches(path) }?.allowed
     }
 
     /// The pattern of the endpoint at `path`, or nil when no endpoint matches.

@@ -129,21 +129,17 @@ extension KeyValueStore {
                 pending.append(index)
             }
         }
-        try await withThrowingTaskGroup(of: (Int, EntryInfo?).self) { group in
-            var next = pending.makeIterator()
-            func addNext() {
-                guard let index = next.next() else { return }
-                let key = candidates[index].key
-                group.addTask {
-                    if case .live(let info, _) = try await self.readCurrent(key, withValue: false, now: now) { return (index, info) }
-                    return (index, nil)
-                }
+        let keys = pending.map { candidates[$0].key }
+        let reads = await Self.forEach(keys, concurrency: Self.listingConcurrency) { key -> Result<EntryInfo?, any Error> in
+            do {
+                guard case .live(let info, _) = try await self.readCurrent(key, withValue: false, now: now) else { return .success(nil) }
+                return .success(info)
+            } catch {
+                return .failure(error)
             }
-            for _ in 0..<Self.listingConcurrency { addNext() }
-            while let (index, info) = try await group.next() {
-                results[index] = info
-                addNext()
-            }
+        }
+        for (index, read) in zip(pending, reads) {
+            results[index] = try read.get()
         }
         return results.compactMap { $0 }
     }
@@ -167,9 +163,13 @@ extension KeyValueStore {
     static func bound(before key: String) -> String {
         var scalars = Array(key.unicodeScalars)
         guard let last = scalars.popLast() else { return "" }
+        // The character before `last`, skipping the surrogate range; none before U+0000.
         var value = last.value
-        repeat { value -= 1 } while value > 0 && Unicode.Scalar(value) == nil
-        guard value > 0, let lowered = Unicode.Scalar(value) else { return String(String.UnicodeScalarView(scalars)) }
+        repeat {
+            guard value > 0 else { return String(String.UnicodeScalarView(scalars)) }
+            value -= 1
+        } while Unicode.Scalar(value) == nil
+        let lowered = Unicode.Scalar(value)!
         scalars.append(lowered)
         scalars.append(Unicode.Scalar(0x10FFFF)!)
         return String(String.UnicodeScalarView(scalars))

@@ -46,6 +46,8 @@ struct Settings: Sendable, Equatable {
         ("KV_STORAGE", "s3 | local | memory (default: s3 when S3_BUCKET is set, otherwise local)"),
         ("KV_DATA_DIR", "directory of the embedded store (default ./data)"),
         ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default 16MiB)"),
+        ("KV_BATCH_MAX_BYTES", "largest batch request body (POST /kv), e.g. 64MiB (default 64MiB)"),
+        ("KV_BATCH_CONCURRENCY", "items of a batch sent to the backend at once, 1 to 256 (default 16)"),
         ("KV_CACHE_BYTES", "memory for the value cache, e.g. 64MiB; 0 turns it off (default 64MiB)"),
         ("KV_CACHE_MAX_VALUE_BYTES", "largest value the cache keeps (default 1MiB)"),
         ("KV_CACHE_MAX_STALENESS", "how long a cached value is served unchecked, e.g. 1s, 250ms; 0 checks every read (default 1s)"),
@@ -81,7 +83,15 @@ struct Settings: Sendable, Equatable {
         let maxValueBytes =
             try reader.byteSize("KV_MAX_VALUE_BYTES", in: 1...Self.maximumValueBytesCeiling)
             ?? ServerConfiguration.defaultMaxValueBytes
-        self.server = ServerConfiguration(host: host, port: port, maxValueBytes: maxValueBytes)
+        let defaultServer = ServerConfiguration()
+        self.server = ServerConfiguration(
+            host: host,
+            port: port,
+            maxValueBytes: maxValueBytes,
+            maxBatchBytes: try reader.byteSize("KV_BATCH_MAX_BYTES", in: 1...(4 << 30)) ?? defaultServer.maxBatchBytes,
+            batchConcurrency: try reader.integer("KV_BATCH_CONCURRENCY", in: 1...256, expected: "a number from 1 to 256")
+                ?? defaultServer.batchConcurrency
+        )
 
         let defaultStorage: StorageKind = reader.string("S3_BUCKET") == nil ? .local : .s3
         self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
