@@ -55,7 +55,7 @@ struct KVController: Sendable {
         if QueryOptions.wantsVersionList(query) {
             if version != nil { throw APIError.badRequest("invalid_version", "use either ?version or ?versions, not both") }
             let versions = try await self.store.versions(of: key)
-            return try JSONResponse.make(VersionListResponse(key: key.rawValue, versions: versions.map(VersionListResponse.Version.init)))
+            return try JSONResponse.make(VersionListResponse(key: key.rawValue, versions: versions.map { EntryAttributes($0, withKey: false) }))
         }
         let ifNoneMatch = ConditionalHeaders.readPrecondition(request.headers)
         do {
@@ -151,33 +151,8 @@ struct WriteResponse: Encodable {
 
 /// The body of `GET /kv/<key>?versions`: readable versions, newest first.
 struct VersionListResponse: Encodable {
-    struct Version: Encodable {
-        var version: Int64
-        var size: Int
-        var etag: String
-        var lastModified: String
-        var expiresAt: String?
-        var contentType: String
-
-        init(_ info: EntryInfo) {
-            self.version = info.version
-            self.size = info.size
-            self.etag = info.etag.quoted
-            self.lastModified = TimestampFormat.iso8601(info.lastModified)
-            self.expiresAt = info.expiresAt.map { TimestampFormat.iso8601($0.date) }
-            self.contentType = info.contentType
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case version, size, etag
-            case lastModified = "last_modified"
-            case expiresAt = "expires_at"
-            case contentType = "content_type"
-        }
-    }
-
     var key: String
-    var versions: [Version]
+    var versions: [EntryAttributes]
 }
 
 extension HTTPField.Name {

@@ -48,7 +48,7 @@ struct ListController: Sendable {
         let page = try await self.store.list(query)
         return try JSONResponse.make(
             ListResponse(
-                items: page.entries.map(ListResponse.Item.init),
+                items: page.entries.map { EntryAttributes($0, withKey: true) },
                 prefixes: page.commonPrefixes,
                 nextCursor: page.continuation.map { ListCursor(token: $0).encoded(for: scope) }
             )
@@ -66,34 +66,7 @@ struct ListController: Sendable {
 
 /// The body of `GET /kv`.
 struct ListResponse: Encodable {
-    struct Item: Encodable {
-        var key: String
-        var size: Int
-        var etag: String
-        var lastModified: String
-        var version: Int64
-        var expiresAt: String?
-        var contentType: String
-
-        init(_ info: EntryInfo) {
-            self.key = info.key.rawValue
-            self.size = info.size
-            self.etag = info.etag.quoted
-            self.lastModified = TimestampFormat.iso8601(info.lastModified)
-            self.version = info.version
-            self.expiresAt = info.expiresAt.map { TimestampFormat.iso8601($0.date) }
-            self.contentType = info.contentType
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case key, size, etag, version
-            case lastModified = "last_modified"
-            case expiresAt = "expires_at"
-            case contentType = "content_type"
-        }
-    }
-
-    var items: [Item]
+    var items: [EntryAttributes]
     /// With a delimiter: the common prefixes ("folders") on this page.
     var prefixes: [String]
     /// Absent on the last page.
