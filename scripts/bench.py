@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""The benchmark run behind scripts/bench: s3kv against its references, in one table.
+
+Starts everything on free loopback ports and stops it by PID: nginx serving a small static file
+(the HTTP ceiling of this machine), moto_server (the S3 backend), and s3kv in the configuration
+each row needs. Load comes from wrk with CONNECTIONS connections. Each s3kv figure is compared
+with its reference: nginx for cached reads, the same request sent straight to the backend for
+S3 misses and writes. Backend requests per HTTP request come from s3kv's own /metrics.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BINARY = sys.argv[1]
+DURATION = os.environ.get("DURATION", "10s")
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
+THREADS = int(os.environ.get("THREADS", "2"))
+VALUE = b"v" * int(os.environ.get("VALUE_BYTES", "100"))
+KEYS = 1000
+WORK = tempfile.mkdtemp(prefix="s3kv-bench-")
+HERE = os.path.dirname(os.path.abspath(__file__))
+processes = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(arguments, env=None, log="process.log"):
+    process = subprocess.Popen(arguments, env=env, stdout=open(os.path.join(WORK, log), "w"), stderr=subprocess.STDOUT)
+    processes.append(process)
+    return process
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_until_answers(url, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{process.args[0]} exited; see {WORK}")
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return time.monotonic()
+        except Exception:
+            time.sleep(0.005)
+    raise SystemExit(f"nothing answers at {url}")
+
+
+def request(method, url, body=None, headers=None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=30) as response:
+        return response.read()
+
+
+def peak_rss_mib(process):
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def backend_requests(base):
+    text = request("GET", base + "/metrics").decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("s3kv_backend_requests_total{"))
+
+
+def http_requests(base):
+    text = request("GET", base + "/metrics").decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("s3kv_http_requests_total{") and 'route="/kv/{key}"' in line
+    )
+
+
+def wrk(url, script, connections=CONNECTIONS, duration=DURATION, env=None, allow_errors=False):
+    arguments = [
+        "wrk", "-t", str(THREADS), "-c", str(connections), "-d", duration, "--timeout", "10s", "--latency",
+        "-s", os.path.join(HERE, "wrk", script), url,
+    ]
+    output = subprocess.run(arguments, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    if result["errors"] and not allow_errors:
+        raise SystemExit(f"wrk saw {result['errors']} errors against {url}:\n{output}")
+    return {"rps": result["requests"] / (result["duration_us"] / 1e6), "p50": result["p50"] / 1000, "p99": result["p99"] / 1000}
+
+
+def s3kv(env, name):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start([BINARY], env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "warning", **env}, log=f"{name}.log")
+    started = time.monotonic()
+    ready = wait_until_answers(base + "/health", process) - started
+    return process, base, ready
+
+
+def fill(base, prefix="key"):
+    for index in range(KEYS):
+        request("PUT", f"{base}/kv/{prefix}-{index}", VALUE)
+
+
+rows = []
+
+
+def measure(label, process, base, script, reference=None, counting=True, env=None):
+    before = (backend_requests(base), http_requests(base)) if counting else None
+    result = wrk(f"{base}/kv/key-0", script, env=env)
+    if counting:
+        after = (backend_requests(base), http_requests(base))
+        result["backend_per_request"] = (after[0] - before[0]) / max(after[1] - before[1], 1)
+    result["rss"] = peak_rss_mib(process)
+    result["label"] = label
+    result["reference"] = reference
+    rows.append(result)
+    return result
+
+
+try:
+    # References: nginx serving a static file of the same size as the values.
+    root = os.path.join(WORK, "www")
+    os.makedirs(os.path.join(root, "kv"))
+    with open(os.path.join(root, "kv", "key-0"), "wb") as f:
+        f.write(VALUE)
+    nginx_port = free_port()
+    with open(os.path.join(WORK, "nginx.conf"), "w") as conf:
+        conf.write(f"""daemon off; worker_processes auto; pid {WORK}/nginx.pid; error_log {WORK}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{ access_log off; client_body_temp_path {WORK}; proxy_temp_path {WORK}; fastcgi_temp_path {WORK};
+  uwsgi_temp_path {WORK}; scgi_temp_path {WORK};
+  server {{ listen 127.0.0.1:{nginx_port}; root {root}; keepalive_requests 1000000; }} }}
+""")
+    nginx = start(["nginx", "-c", os.path.join(WORK, "nginx.conf"), "-p", WORK], log="nginx.log")
+    wait_until_answers(f"http://127.0.0.1:{nginx_port}/kv/key-0", nginx)
+    nginx_get = wrk(f"http://127.0.0.1:{nginx_port}/kv/key-0", "get.lua")
+    nginx_get["label"] = "nginx static file (HTTP ceiling)"
+    rows.append(nginx_get)
+    stop(nginx)
+
+    # The S3 backend, and the same requests sent to it directly.
+    moto_port = free_port()
+    moto = start(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], log="moto.log")
+    moto_base = f"http://127.0.0.1:{moto_port}"
+    wait_until_answers(moto_base + "/moto-api/", moto)
+    s3_env = {
+        "S3_ENDPOINT": moto_base, "S3_BUCKET": "bench", "S3_ACCESS_KEY": "bench", "S3_SECRET_KEY": "bench-secret",
+        "S3_CREATE_BUCKET": "true",
+    }
+
+    # Embedded store: cached reads, uncached reads, durable writes, a 90/10 mix.
+    data = os.path.join(WORK, "data")
+    process, base, ready = s3kv({"KV_STORAGE": "local", "KV_DATA_DIR": data}, "local")
+    fill(base)
+    hit = measure("GET cache hit (embedded)", process, base, "get.lua", reference=nginx_get)
+    measure("PUT (embedded, durable)", process, base, "put.lua", env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    measure("90/10 GET/PUT mix (embedded)", process, base, "mix.lua", env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    # Readiness and memory with 1,000 open connections.
+    many = wrk(f"{base}/kv/key-0", "get.lua", connections=1000, duration="5s", allow_errors=True)
+    rss_1000 = peak_rss_mib(process)
+    stop(process)
+    process, base, _ = s3kv({"KV_STORAGE": "local", "KV_DATA_DIR": data, "KV_CACHE_BYTES": "0"}, "local-nocache")
+    measure("GET cache off (embedded)", process, base, "get.lua")
+    stop(process)
+
+    # S3 (moto): uncached reads and writes, each against the same request sent to moto directly.
+    process, base, s3_ready = s3kv({**s3_env, "KV_CACHE_BYTES": "0"}, "s3")
+    fill(base)
+    # Unsigned requests are anonymous to moto: the object read directly is public.
+    request("PUT", f"{moto_base}/bench/direct/read", VALUE, headers={"x-amz-acl": "public-read"})
+    direct_get = wrk(f"{moto_base}/bench/direct/read", "get.lua")
+    direct_get["label"] = "S3 GET sent to moto directly (backend ceiling)"
+    rows.append(direct_get)
+    measure("GET cache off (S3)", process, base, "get.lua", reference=direct_get)
+    direct_put = wrk(f"{moto_base}/bench/direct/x", "put.lua", env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    direct_put["label"] = "S3 PUT sent to moto directly (backend ceiling)"
+    rows.append(direct_put)
+    measure("PUT (S3)", process, base, "put.lua", reference=direct_put, env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    stop(process)
+    process, base, _ = s3kv(s3_env, "s3-cached")
+    fill(base)
+    measure("90/10 GET/PUT mix (S3, cache on)", process, base, "mix.lua", env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    stop(process)
+
+    print(f"\nwrk: {THREADS} threads, {CONNECTIONS} connections, {DURATION} per row; values of {len(VALUE)} bytes\n")
+    print("| Row | req/s | p50 ms | p99 ms | ratio to reference | backend requests per request | peak RSS MiB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        ratio = f"{row['rps'] / row['reference']['rps']:.2f}" if row.get("reference") else ""
+        per = f"{row['backend_per_request']:.2f}" if "backend_per_request" in row else ""
+        rss = f"{row['rss']:.0f}" if "rss" in row else ""
+        print(f"| {row['label']} | {row['rps']:.0f} | {row['p50']:.2f} | {row['p99']:.2f} | {ratio} | {per} | {rss} |")
+    print(f"\nGET cache hit with 1,000 connections: {many['rps']:.0f} req/s, peak RSS {rss_1000:.0f} MiB (cache budget 64 MiB)")
+    print(f"Ready to serve after start: {ready * 1000:.0f} ms (embedded store), {s3_ready * 1000:.0f} ms (S3, bucket check included)")
+finally:
+    for process in processes:
+        if process.poll() is None:
+            stop(process)
+    shutil.rmtree(WORK, ignore_errors=True)
