@@ -109,14 +109,7 @@ struct BatchController: Sendable {
         guard value.readableBytes <= self.configuration.maxValueBytes else {
             throw .valueTooLarge(limit: self.configuration.maxValueBytes)
         }
-        var ttl: TimeToLive?
-        if let text = item.ttl {
-            do {
-                ttl = try TimeToLive(parsing: text)
-            } catch {
-                throw .badRequest("invalid_ttl", error.message)
-            }
-        }
+        let ttl = try item.ttl.map { text throws(APIError) in try QueryOptions.ttl(parsing: text) }
         let contentType = try ContentTypePolicy.storedContentType(item.contentType)
         return BatchWrite(key: key, value: value, contentType: contentType, ttl: ttl)
     }
@@ -195,6 +188,7 @@ public struct ItemProblem: Encodable, Equatable, Sendable {
     public var message: String
 }
 
+/// One item's outcome: a PUT's JSON when written, its error when not, and its status either way.
 private struct WriteOutcome: Encodable {
     struct Failure: Encodable {
         var code: String
@@ -203,19 +197,13 @@ private struct WriteOutcome: Encodable {
 
     var key: String
     var status: Int
-    var size: Int?
-    var etag: String?
-    var version: Int64?
-    var expiresAt: String?
+    var receipt: WriteResponse?
     var error: Failure?
 
     init(_ receipt: WriteReceipt) {
         self.key = receipt.key.rawValue
         self.status = 200
-        self.size = receipt.size
-        self.etag = receipt.etag.quoted
-        self.version = receipt.version
-        self.expiresAt = receipt.expiresAt.map { TimestampFormat.iso8601($0.date) }
+        self.receipt = WriteResponse(receipt)
     }
 
     init(key: String, error: APIError) {
@@ -225,8 +213,19 @@ private struct WriteOutcome: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, status, size, etag, version, error
-        case expiresAt = "expires_at"
+        case key, status, error
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        // The receipt's fields sit beside status and error, as in the single PUT's answer.
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        if let receipt = self.receipt {
+            try receipt.encode(to: encoder)
+        } else {
+            try container.encode(self.key, forKey: .key)
+        }
+        try container.encode(self.status, forKey: .status)
+        try container.encodeIfPresent(self.error, forKey: .error)
     }
 }
 

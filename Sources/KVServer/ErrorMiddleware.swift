@@ -41,8 +41,6 @@ public struct ErrorMiddleware: RouterMiddleware {
 
     private func apiError(for error: any Error, request: Request) -> APIError {
         switch error {
-        case is APIError, is KVError, is KeyError:
-            return APIError.describing(error)
         case is CancellationError:
             return .shuttingDown
         case is NIOTooManyBytesError:
@@ -56,7 +54,7 @@ public struct ErrorMiddleware: RouterMiddleware {
         case let error as any HTTPResponseError:
             return APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         default:
-            return APIError(.internalServerError, code: "internal_error", message: "an unexpected error occurred")
+            return APIError.describing(error)
         }
     }
 

@@ -39,13 +39,7 @@ struct KVController: Sendable {
         let receipt = try await self.store.put(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
         var headers: HTTPFields = [.eTag: receipt.etag.quoted]
         Self.addVersionHeaders(version: receipt.version, expiresAt: receipt.expiresAt, to: &headers)
-        return try JSONResponse.make(
-            WriteResponse(
-                key: receipt.key.rawValue, size: receipt.size, etag: receipt.etag.quoted, version: receipt.version,
-                expiresAt: receipt.expiresAt.map { TimestampFormat.iso8601($0.date) }
-            ),
-            headers: headers
-        )
+        return try JSONResponse.make(WriteResponse(receipt), headers: headers)
     }
 
     func get(_ request: Request, context: KVRequestContext) async throws -> Response {
@@ -142,6 +136,14 @@ struct WriteResponse: Encodable {
     var version: Int64
     /// RFC 3339 with milliseconds; absent when the value does not expire.
     var expiresAt: String?
+
+    init(_ receipt: WriteReceipt) {
+        self.key = receipt.key.rawValue
+        self.size = receipt.size
+        self.etag = receipt.etag.quoted
+        self.version = receipt.version
+        self.expiresAt = receipt.expiresAt.map { TimestampFormat.iso8601($0.date) }
+    }
 
     enum CodingKeys: String, CodingKey {
         case key, size, etag, version

@@ -5,7 +5,11 @@ import KVStore
 enum QueryOptions {
     /// `?ttl=`: how long a written value lives.
     static func ttl(_ query: Parameters) throws(APIError) -> TimeToLive? {
-        guard let text = query["ttl"] else { return nil }
+        try query["ttl"].map { text throws(APIError) in try ttl(parsing: String(text)) }
+    }
+
+    /// A TTL as `?ttl=` and batch items give it; a bad one is a 400 `invalid_ttl`.
+    static func ttl(parsing text: String) throws(APIError) -> TimeToLive {
         do {
             return try TimeToLive(parsing: text)
         } catch {

@@ -52,8 +52,8 @@ public struct InstrumentedObjectStore: ObjectStore {
     }
 
     private struct Instruments: Sendable {
-        var counters: [String: CoreMetrics.Counter]
-        var timers: [String: CoreMetrics.Timer]
+        var counters: [Operation: [Outcome: CoreMetrics.Counter]]
+        var timers: [Operation: CoreMetrics.Timer]
     }
 
     public let base: any ObjectStore
@@ -67,14 +67,14 @@ public struct InstrumentedObjectStore: ObjectStore {
     public init(_ base: any ObjectStore, backend: String, factory: any MetricsFactory, logger: Logger = Logger(label: "s3kv.backend")) {
         self.base = base
         self.logger = logger
-        var counters: [String: CoreMetrics.Counter] = [:]
-        var timers: [String: CoreMetrics.Timer] = [:]
+        var counters: [Operation: [Outcome: CoreMetrics.Counter]] = [:]
+        var timers: [Operation: CoreMetrics.Timer] = [:]
         for operation in Operation.allCases {
-            timers[operation.rawValue] = Timer(
+            timers[operation] = Timer(
                 label: Self.durationName, dimensions: [("backend", backend), ("operation", operation.rawValue)], factory: factory
             )
             for outcome in Outcome.allCases {
-                counters[operation.rawValue + "/" + outcome.rawValue] = Counter(
+                counters[operation, default: [:]][outcome] = Counter(
                     label: Self.requestsName,
                     dimensions: [("backend", backend), ("operation", operation.rawValue), ("outcome", outcome.rawValue)],
                     factory: factory
@@ -98,8 +98,8 @@ public struct InstrumentedObjectStore: ObjectStore {
 
     private func record(_ operation: Operation, _ object: String?, _ outcome: Outcome, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        self.instruments.timers[operation.rawValue]?.recordNanoseconds(Int64(elapsed / .nanoseconds(1)))
-        self.instruments.counters[operation.rawValue + "/" + outcome.rawValue]?.increment()
+        self.instruments.timers[operation]?.recordNanoseconds(Int64(elapsed / .nanoseconds(1)))
+        self.instruments.counters[operation]?[outcome]?.increment()
         self.logger.debug(
             "backend request",
             metadata: [

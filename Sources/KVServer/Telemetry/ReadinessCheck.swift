@@ -18,6 +18,12 @@ public final class ReadinessCheck: Sendable {
     /// How long a probe may take before the backend counts as unreachable.
     public let timeout: Duration
 
+    /// What a check does: answer from the last probe, or wait for one.
+    private enum Next: Sendable {
+        case answer(Status)
+        case wait(Task<Status, Never>)
+    }
+
     private struct State {
         var last: (status: Status, at: ContinuousClock.Instant)?
         var running: Task<Status, Never>?
@@ -45,16 +51,17 @@ public final class ReadinessCheck: Sendable {
     /// The current status: a recent answer, the running probe's, or a new probe's.
     public func status() async -> Status {
         let now = self.now()
-        let task: Task<Status, Never> = self.state.withLock { state in
-            if let last = state.last, now - last.at < self.maximumAge {
-                return Task { last.status }
-            }
-            if let running = state.running { return running }
+        let next: Next = self.state.withLock { state in
+            if let last = state.last, now - last.at < self.maximumAge { return .answer(last.status) }
+            if let running = state.running { return .wait(running) }
             let running = Task { await self.runProbe() }
             state.running = running
-            return running
+            return .wait(running)
         }
-        return await task.value
+        switch next {
+        case .answer(let status): return status
+        case .wait(let probe): return await probe.value
+        }
     }
 
     private func runProbe() async -> Status {
