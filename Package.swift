@@ -98,6 +98,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A reference for scripts/bench: the smallest Hummingbird server, the framework's floor.
+        .executableTarget(
+            name: "hummingbird-floor",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/HummingbirdFloor",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ObjectStoreTests",
             dependencies: ["ObjectStore", "S3"],

@@ -29,14 +29,21 @@ public struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = self.apiError(for: error, request: request)
-            if error is CancellationError {
-                context.logger.warning("request cut off by shutdown", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
-            } else if apiError.status.kind == .serverError {
-                context.logger.error("request failed", metadata: ["error": "\(error)"])
-            }
-            return Self.response(for: apiError, request: request, requestID: context.requestID)
+            return self.recover(from: error, request: request, context: context)
         }
+    }
+
+    /// Kept out of line and synchronous: its locals then live on the thread's stack, not in the
+    /// async frame that every keep-alive connection's task keeps at its high-water mark.
+    @inline(never)
+    private func recover(from error: any Error, request: Request, context: Context) -> Response {
+        let apiError = self.apiError(for: error, request: request)
+        if error is CancellationError {
+            context.logger.warning("request cut off by shutdown", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
+        } else if apiError.status.kind == .serverError {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+        }
+        return Self.response(for: apiError, request: request, requestID: context.requestID)
     }
 
     private func apiError(for error: any Error, request: Request) -> APIError {

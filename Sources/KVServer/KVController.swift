@@ -48,21 +48,41 @@ struct KVController: Sendable {
         let version = try QueryOptions.version(query)
         if QueryOptions.wantsVersionList(query) {
             if version != nil { throw APIError.badRequest("invalid_version", "use either ?version or ?versions, not both") }
-            let versions = try await self.store.versions(of: key)
-            return try JSONResponse.make(VersionListResponse(key: key.rawValue, versions: versions.map { EntryAttributes($0, withKey: false) }))
+            return try await self.versionList(of: key)
         }
         let ifNoneMatch = ConditionalHeaders.readPrecondition(request.headers)
         do {
             let entry =
                 if let version {
-                    try Self.evaluate(try await self.store.get(key, version: version), ifNoneMatch)
+                    try await self.read(key, version: version, ifNoneMatch: ifNoneMatch)
                 } else {
                     try await self.store.get(key, ifNoneMatch: ifNoneMatch)
                 }
-            return Response(status: .ok, headers: Self.headers(for: entry.info), body: .init(byteBuffer: entry.value))
+            return Self.response(for: entry)
         } catch let error as KVError where error.code == .notModified {
             return Self.notModified(ifNoneMatch)
         }
+    }
+
+    // The rarer reads are functions of their own, kept out of line: an async function's frame
+    // lives in its task's allocator, which keeps its high-water mark for as long as the
+    // connection lives, so locals of these paths would otherwise cost every keep-alive
+    // connection memory.
+
+    @inline(never)
+    private func versionList(of key: Key) async throws -> Response {
+        let versions = try await self.store.versions(of: key)
+        return try JSONResponse.make(VersionListResponse(key: key.rawValue, versions: versions.map { EntryAttributes($0, withKey: false) }))
+    }
+
+    @inline(never)
+    private func read(_ key: Key, version: Int64, ifNoneMatch: ETagMatch?) async throws -> Entry {
+        try Self.evaluate(try await self.store.get(key, version: version), ifNoneMatch)
+    }
+
+    @inline(never)
+    private static func response(for entry: Entry) -> Response {
+        Response(status: .ok, headers: Self.headers(for: entry.info), body: .init(byteBuffer: entry.value))
     }
 
     func head(_ request: Request, context: KVRequestContext) async throws -> Response {

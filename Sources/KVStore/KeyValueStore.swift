@@ -58,11 +58,23 @@ public struct KeyValueStore: Sendable {
     /// - Throws: `.notFound` when missing or expired; `.notModified` when `ifNoneMatch` matches.
     public func get(_ key: Key, ifNoneMatch: ETagMatch? = nil) async throws -> Entry {
         let now = self.now()
-        if let cached = self.cache.entry(for: key, now: now), let value = cached.value {
-            if self.cache.isFresh(cached, now: now) {
-                self.cache.recordHit(key)
-                return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
-            }
+        let cached = self.cache.entry(for: key, now: now)
+        if let cached, let value = cached.value, self.cache.isFresh(cached, now: now) {
+            self.cache.recordHit(key)
+            return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
+        }
+        return try await self.load(key, ifNoneMatch: ifNoneMatch, cached: cached, now: now)
+    }
+
+    /// The part of ``get(_:ifNoneMatch:)`` that asks the backend: revalidating a stale cached
+    /// value, or reading one the cache does not hold.
+    ///
+    /// Kept out of line so that a cache hit, which never suspends, does not carry this path's
+    /// locals in its async frame: a task's allocator keeps its high-water mark, and the HTTP
+    /// server runs each keep-alive connection as one task.
+    @inline(never)
+    func load(_ key: Key, ifNoneMatch: ETagMatch?, cached: ValueCache.Entry?, now: Date) async throws -> Entry {
+        if let cached, let value = cached.value {
             // Revalidate: a 304 confirms the cached value (and its expiry) without sending it.
             self.cache.recordMiss(key)
             do {
