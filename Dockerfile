@@ -19,6 +19,8 @@ COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
+# Package.swift declares the benchmark's reference server too, so its source must be present.
+COPY Benchmarks ./Benchmarks
 # Debug info is stripped (it is most of the binary's size); symbols stay for crash backtraces.
 RUN swift build -c release --static-swift-stdlib --product s3kv \
     && install -D -m 0755 "$(swift build -c release --show-bin-path)/s3kv" /out/s3kv \

@@ -2,10 +2,16 @@
 """The benchmark run behind scripts/bench: s3kv against its references, in one table.
 
 Starts everything on free loopback ports and stops it by PID: nginx serving a small static file
-(the HTTP ceiling of this machine), moto_server (the S3 backend), and s3kv in the configuration
-each row needs. Load comes from wrk with CONNECTIONS connections. Each s3kv figure is compared
-with its reference: nginx for cached reads, the same request sent straight to the backend for
-S3 misses and writes. Backend requests per HTTP request come from s3kv's own /metrics.
+(the HTTP ceiling of this machine), the smallest Hummingbird server (the framework's ceiling),
+moto_server (the S3 backend), and s3kv in the configuration each row needs. Load comes from wrk
+with CONNECTIONS connections. Each s3kv figure is compared with its reference: nginx for cached
+reads, the same request sent straight to the backend for S3 misses and writes. Backend requests
+per HTTP request come from s3kv's own /metrics.
+
+With PIN_BACKEND=1 (the default) and at least two CPUs, moto runs on a CPU of its own and
+everything else on the rest, for the direct requests and s3kv's alike: in a deployment the
+backend does not share s3kv's cores, and moto is single-threaded Python whose throughput drops
+with every cycle the load generator or s3kv takes from its core.
 """
 
 import json
@@ -20,6 +26,7 @@ import time
 import urllib.request
 
 BINARY = sys.argv[1]
+FLOOR = sys.argv[2]
 DURATION = os.environ.get("DURATION", "10s")
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
 THREADS = int(os.environ.get("THREADS", "2"))
@@ -28,6 +35,15 @@ KEYS = 1000
 WORK = tempfile.mkdtemp(prefix="s3kv-bench-")
 HERE = os.path.dirname(os.path.abspath(__file__))
 processes = []
+CPUS = sorted(os.sched_getaffinity(0))
+PIN_BACKEND = os.environ.get("PIN_BACKEND", "1") == "1" and len(CPUS) >= 2
+BACKEND_CPUS = {CPUS[-1]} if PIN_BACKEND else None
+OTHER_CPUS = set(CPUS[:-1]) if PIN_BACKEND else None
+
+
+def on_cpus(cpus):
+    """A preexec_fn that confines the child (and every thread it starts) to `cpus`."""
+    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
 
 
 def free_port():
@@ -36,8 +52,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(arguments, env=None, log="process.log"):
-    process = subprocess.Popen(arguments, env=env, stdout=open(os.path.join(WORK, log), "w"), stderr=subprocess.STDOUT)
+def start(arguments, env=None, log="process.log", cpus=None):
+    process = subprocess.Popen(
+        arguments, env=env, stdout=open(os.path.join(WORK, log), "w"), stderr=subprocess.STDOUT, preexec_fn=on_cpus(cpus)
+    )
     processes.append(process)
     return process
 
@@ -64,10 +82,10 @@ def wait_until_answers(url, process, seconds=30):
     raise SystemExit(f"nothing answers at {url}")
 
 
-def request(method, url, body=None, headers=None):
+def request(method, url, body=None, headers=None, with_headers=False):
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     with urllib.request.urlopen(req, timeout=30) as response:
-        return response.read()
+        return (response.read(), response.headers) if with_headers else response.read()
 
 
 def status_mib(process, field):
@@ -96,22 +114,26 @@ def http_requests(base):
     )
 
 
-def wrk(url, script, connections=CONNECTIONS, duration=DURATION, env=None, allow_errors=False):
+def wrk(url, script, connections=CONNECTIONS, duration=DURATION, env=None, allow_errors=False, cpus=None):
     arguments = [
         "wrk", "-t", str(THREADS), "-c", str(connections), "-d", duration, "--timeout", "10s", "--latency",
         "-s", os.path.join(HERE, "wrk", script), url,
     ]
-    output = subprocess.run(arguments, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
+    output = subprocess.run(
+        arguments, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True, preexec_fn=on_cpus(cpus)
+    ).stdout
     result = json.loads(output.strip().splitlines()[-1])
     if result["errors"] and not allow_errors:
         raise SystemExit(f"wrk saw {result['errors']} errors against {url}:\n{output}")
     return {"rps": result["requests"] / (result["duration_us"] / 1e6), "p50": result["p50"] / 1000, "p99": result["p99"] / 1000}
 
 
-def s3kv(env, name):
+def s3kv(env, name, cpus=None):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = start([BINARY], env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "warning", **env}, log=f"{name}.log")
+    process = start(
+        [BINARY], env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "warning", **env}, log=f"{name}.log", cpus=cpus
+    )
     started = time.monotonic()
     ready = wait_until_answers(base + "/health", process) - started
     return process, base, ready
@@ -125,9 +147,9 @@ def fill(base, prefix="key"):
 rows = []
 
 
-def measure(label, process, base, script, reference=None, counting=True, env=None):
+def measure(label, process, base, script, reference=None, counting=True, env=None, cpus=None):
     before = (backend_requests(base), http_requests(base)) if counting else None
-    result = wrk(f"{base}/kv/key-0", script, env=env)
+    result = wrk(f"{base}/kv/key-0", script, env=env, cpus=cpus)
     if counting:
         after = (backend_requests(base), http_requests(base))
         result["backend_per_request"] = (after[0] - before[0]) / max(after[1] - before[1], 1)
@@ -159,9 +181,26 @@ http {{ access_log off; client_body_temp_path {WORK}; proxy_temp_path {WORK}; fa
     rows.append(nginx_get)
     stop(nginx)
 
+    # The framework's ceiling: the smallest Hummingbird server answering the same value.
+    def floor_server():
+        port = free_port()
+        process = start([FLOOR], env={**os.environ, "PORT": str(port), "VALUE_BYTES": str(len(VALUE))}, log="floor.log")
+        wait_until_answers(f"http://127.0.0.1:{port}/kv/key-0", process)
+        return process, f"http://127.0.0.1:{port}/kv/key-0"
+
+    floor, floor_url = floor_server()
+    floor_get = wrk(floor_url, "get.lua")
+    floor_get.update(label="Hummingbird floor: smallest server, same value (framework ceiling)", reference=nginx_get)
+    rows.append(floor_get)
+    stop(floor)
+    floor, floor_url = floor_server()
+    wrk(floor_url, "get.lua", connections=1000, duration="5s", allow_errors=True)
+    floor_1000 = (peak_rss_mib(floor), status_mib(floor, "RssAnon"))
+    stop(floor)
+
     # The S3 backend, and the same requests sent to it directly.
     moto_port = free_port()
-    moto = start(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], log="moto.log")
+    moto = start(["moto_server", "-H", "127.0.0.1", "-p", str(moto_port)], log="moto.log", cpus=BACKEND_CPUS)
     moto_base = f"http://127.0.0.1:{moto_port}"
     wait_until_answers(moto_base + "/moto-api/", moto)
     s3_env = {
@@ -189,25 +228,34 @@ http {{ access_log off; client_body_temp_path {WORK}; proxy_temp_path {WORK}; fa
     stop(process)
 
     # S3 (moto): uncached reads and writes, each against the same request sent to moto directly.
-    process, base, s3_ready = s3kv({**s3_env, "KV_CACHE_BYTES": "0"}, "s3")
+    process, base, s3_ready = s3kv({**s3_env, "KV_CACHE_BYTES": "0"}, "s3", cpus=OTHER_CPUS)
     fill(base)
-    # Unsigned requests are anonymous to moto: the object read directly is public.
-    request("PUT", f"{moto_base}/bench/direct/read", VALUE, headers={"x-amz-acl": "public-read"})
-    direct_get = wrk(f"{moto_base}/bench/direct/read", "get.lua")
+    # The direct reads fetch a copy of the very object s3kv reads (same body, type and metadata).
+    # Unsigned requests are anonymous to moto, so the copy is public.
+    direct_read = f"{moto_base}/bench/direct/read"
+    request("PUT", direct_read, headers={"x-amz-copy-source": "/bench/kv/key-0", "x-amz-acl": "public-read"})
+    body, headers = request("GET", direct_read, with_headers=True)
+    if body != VALUE:
+        raise SystemExit(f"the direct read answers {len(body)} bytes, not the {len(VALUE)} s3kv stored")
+    # The direct writes carry the content type and metadata headers s3kv's own writes carry.
+    stored = "\n".join(f"{name}: {value}" for name, value in headers.items() if name.lower() == "content-type" or name.lower().startswith("x-amz-meta-"))
+    direct_get = wrk(direct_read, "get.lua", cpus=OTHER_CPUS)
     direct_get["label"] = "S3 GET sent to moto directly (backend ceiling)"
     rows.append(direct_get)
-    measure("GET cache off (S3)", process, base, "get.lua", reference=direct_get)
-    direct_put = wrk(f"{moto_base}/bench/direct/x", "put.lua", env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    measure("GET cache off (S3)", process, base, "get.lua", reference=direct_get, cpus=OTHER_CPUS)
+    put_env = {"BENCH_BODY_BYTES": str(len(VALUE))}
+    direct_put = wrk(f"{moto_base}/bench/direct/x", "put.lua", env={**put_env, "BENCH_HEADERS": stored}, cpus=OTHER_CPUS)
     direct_put["label"] = "S3 PUT sent to moto directly (backend ceiling)"
     rows.append(direct_put)
-    measure("PUT (S3)", process, base, "put.lua", reference=direct_put, env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    measure("PUT (S3)", process, base, "put.lua", reference=direct_put, env=put_env, cpus=OTHER_CPUS)
     stop(process)
-    process, base, _ = s3kv(s3_env, "s3-cached")
+    process, base, _ = s3kv(s3_env, "s3-cached", cpus=OTHER_CPUS)
     fill(base)
-    measure("90/10 GET/PUT mix (S3, cache on)", process, base, "mix.lua", env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    measure("90/10 GET/PUT mix (S3, cache on)", process, base, "mix.lua", env=put_env, cpus=OTHER_CPUS)
     stop(process)
 
-    print(f"\nwrk: {THREADS} threads, {CONNECTIONS} connections, {DURATION} per row; values of {len(VALUE)} bytes\n")
+    pinning = f"moto on CPU {CPUS[-1]}, s3kv and wrk on the others for the S3 rows" if PIN_BACKEND else "nothing pinned"
+    print(f"\nwrk: {THREADS} threads, {CONNECTIONS} connections, {DURATION} per row; values of {len(VALUE)} bytes; {pinning}\n")
     print("| Row | req/s | p50 ms | p99 ms | ratio to reference | backend requests per request | peak RSS MiB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
@@ -219,6 +267,8 @@ http {{ access_log off; client_body_temp_path {WORK}; proxy_temp_path {WORK}; fa
         f"\nGET cache hit with 1,000 connections (fresh process, 1,000 keys cached): {many['rps']:.0f} req/s, "
         f"peak RSS {rss_1000[0]:.0f} MiB, anonymous {rss_1000[1]:.0f} MiB (idle: {idle[0]:.0f} MiB, anonymous {idle[1]:.0f} MiB)"
     )
+    print(f"Cached GET against the Hummingbird floor: {hit['rps'] / floor_get['rps']:.2f}")
+    print(f"Hummingbird floor with 1,000 connections: peak RSS {floor_1000[0]:.0f} MiB, anonymous {floor_1000[1]:.0f} MiB")
     print(f"Ready to serve after start: {ready * 1000:.0f} ms (embedded store), {s3_ready * 1000:.0f} ms (S3, bucket check included)")
 finally:
     for process in processes:
