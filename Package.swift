@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Storage contract (S3 semantics) and the local backends.
@@ -32,6 +33,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -47,6 +49,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
@@ -108,9 +111,31 @@ let package = Package(
             path: "Benchmarks/HummingbirdFloor",
             swiftSettings: swiftSettings
         ),
+        // What the test targets share: a fault-injecting store, a manual clock, the backends.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "ObjectStore", "KVStore", "S3",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // malloc's statistics, for the memory measurements below.
+        .target(name: "CHeapStats", path: "Benchmarks/CHeapStats"),
+        // Measures the value cache's memory against its accounting, in a process of its own.
+        .executableTarget(
+            name: "cache-memory",
+            dependencies: [
+                "KVStore", "ObjectStore", "CHeapStats",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/CacheMemory",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ObjectStoreTests",
-            dependencies: ["ObjectStore", "S3"],
+            dependencies: ["ObjectStore", "S3", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -121,14 +146,18 @@ let package = Package(
         ),
         .testTarget(
             name: "KVStoreTests",
-            dependencies: ["KVStore", "ObjectStore", "S3"],
+            dependencies: [
+                "KVStore", "ObjectStore", "S3", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KVServerTests",
             dependencies: [
-                "KVServer", "KVStore", "ObjectStore",
+                "KVServer", "KVStore", "ObjectStore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -141,6 +170,7 @@ let package = Package(
                 "s3kv",
                 "S3",
                 "ObjectStore",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

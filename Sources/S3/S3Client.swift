@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// A small S3 client over AsyncHTTPClient: signs each request with SigV4, retries what is safe
 /// to retry with exponential backoff and full jitter, and turns S3's XML errors into
@@ -57,18 +58,32 @@ public final class S3Client: Sendable {
         try await self.http.shutdown()
     }
 
+    /// Which failures a request may be sent again after.
+    public enum Replay: Sendable {
+        /// Any retryable failure: the request means the same however often it is applied (a
+        /// read, an unconditional write, a delete without conditions).
+        case idempotent
+        /// Only failures that prove it was not applied (refused connections, throttling). A
+        /// conditional write resent after a lost answer could meet its own effect and fail its
+        /// condition, so such failures are thrown, with ``S3Error/mayHaveBeenApplied`` set, for
+        /// the caller to resolve by reading.
+        case whenNotApplied
+    }
+
     /// Sends one S3 request, retrying retryable failures, and returns a 2xx response (or 304).
     ///
     /// - Parameters:
     ///   - key: the object, or nil for a bucket-level request.
     ///   - query: parameters, not encoded.
+    ///   - replay: which failures the request may be resent after.
     /// - Throws: ``S3Error`` for any other status or when the attempts are used up.
     public func send(
         _ method: HTTPMethod,
         key: String? = nil,
         query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [],
-        body: ByteBuffer? = nil
+        body: ByteBuffer? = nil,
+        replay: Replay = .idempotent
     ) async throws(S3Error) -> Response {
         // Hashed once: retries resend the same payload.
         let payloadHash = body.map { SigV4Signer.payloadHash($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
@@ -76,7 +91,10 @@ public final class S3Client: Sendable {
         while true {
             do {
                 return try await self.attempt(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash)
-            } catch let error where error.isRetryable && attempt < self.configuration.maxAttempts {
+            } catch let error
+                where error.isRetryable && attempt < self.configuration.maxAttempts
+                && (replay == .idempotent || !error.mayHaveBeenApplied)
+            {
                 let delay = self.backoff(attempt: attempt)
                 self.logger.debug("retrying S3 request", metadata: ["error": "\(error.code)", "attempt": "\(attempt)"])
                 Counter(label: Self.retriesName, dimensions: [("reason", error.retryReason)], factory: self.metrics).increment()
@@ -128,15 +146,41 @@ public final class S3Client: Sendable {
         do {
             response = try await self.http.execute(request, timeout: .init(self.configuration.requestTimeout))
             bytes = try await response.body.collect(upTo: self.configuration.maxResponseBytes)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw S3Error(code: "Timeout", message: "no answer from \(self.configuration.hostHeader) in time", status: 0)
         } catch {
-            throw S3Error(code: "ConnectionFailed", message: "cannot reach \(self.configuration.hostHeader): \(error)", status: 0)
+            throw Self.transportError(error, host: self.configuration.hostHeader)
         }
         let status = Int(response.status.code)
         if (200..<300).contains(status) || status == 304 {
             return Response(status: status, headers: response.headers, body: bytes)
         }
         throw S3Error.from(status: status, body: Array(bytes.readableBytesView))
+    }
+
+    /// Classifies a failure without an HTTP answer by whether the request can have reached S3.
+    ///
+    /// Only a connection that was never made proves the request was not sent; anything after
+    /// (a read timeout, a reset, a closed connection) leaves the outcome unknown.
+    static func transportError(_ error: any Error, host: String) -> S3Error {
+        switch error {
+        case let error as HTTPClientError where error == .connectTimeout || error == .getConnectionFromPoolTimeout:
+            return S3Error(code: S3Error.connectFailedCode, message: "cannot connect to \(host) in time", status: 0)
+        case is NIOConnectionError, ChannelError.connectTimeout:
+            return S3Error(code: S3Error.connectFailedCode, message: "cannot connect to \(host): \(error)", status: 0)
+        case let error as IOError where error.errnoCode == ECONNREFUSED:
+            return S3Error(code: S3Error.connectFailedCode, message: "cannot connect to \(host): \(error)", status: 0)
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
+            return S3Error(code: S3Error.timeoutCode, message: "no answer from \(host) in time", status: 0)
+        case let error as HTTPClientError where Self.isInvalidRequest(error):
+            return S3Error(code: S3Error.invalidRequestCode, message: "the request to \(host) cannot be sent: \(error)", status: 0)
+        default:
+            return S3Error(code: S3Error.connectionLostCode, message: "the connection to \(host) failed: \(error)", status: 0)
+        }
+    }
+
+    /// Errors AsyncHTTPClient raises while validating a request, before any byte is sent, by
+    /// their bounded short descriptions (the cases carry values, so they cannot be compared).
+    private static func isInvalidRequest(_ error: HTTPClientError) -> Bool {
+        ["Invalid URL", "Empty host", "Empty scheme", "Invalid header field names", "Invalid header field values"]
+            .contains(error.shortDescription)
     }
 }

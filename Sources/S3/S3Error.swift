@@ -1,11 +1,22 @@
 /// An error answered by S3 (its XML `Code` and `Message`), or raised by the client itself.
 public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
     /// S3's error code, e.g. `NoSuchKey`, `PreconditionFailed`, `SlowDown`, `AccessDenied`;
-    /// for HEAD requests (no body) a code derived from the status.
+    /// for HEAD requests (no body) a code derived from the status; for failures without an
+    /// answer one of the client's own codes below.
     public var code: String
     public var message: String
     /// The HTTP status, or 0 when no response was received.
     public var status: Int
+
+    /// No connection could be made: the request was never sent.
+    public static let connectFailedCode = "ConnectFailed"
+    /// The request was sent (or may have been) but the connection failed before the answer.
+    public static let connectionLostCode = "ConnectionLost"
+    /// The request was sent (or may have been) but no answer came in time.
+    public static let timeoutCode = "Timeout"
+    /// The request could not be built (a header value HTTP cannot carry): never sent, never
+    /// worth resending.
+    public static let invalidRequestCode = "InvalidRequest"
 
     public init(code: String, message: String, status: Int) {
         self.code = code
@@ -18,15 +29,28 @@ public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether a retry may succeed: throttling, server errors, timeouts, and AWS's 409 for
     /// concurrent conditional writes (S3-FACTS: "Errors and retries").
     public var isRetryable: Bool {
-        if self.status == 0 { return self.code == "ConnectionFailed" || self.code == "Timeout" }
+        if self.status == 0 { return [Self.connectFailedCode, Self.connectionLostCode, Self.timeoutCode].contains(self.code) }
         if self.status >= 500 { return true }
         return ["SlowDown", "RequestTimeout", "ConditionalRequestConflict", "RequestTimeTooSkewed"].contains(self.code)
+    }
+
+    /// Whether the request may have been carried out although it failed: the answer was lost
+    /// (timeout, dropped connection) or the server failed mid-way (500, or a proxy's 502/504).
+    /// Throttling (503), refused connections and refusals before any work (409 conflicts,
+    /// skewed clocks, S3's own request timeout) are known not to have applied it.
+    public var mayHaveBeenApplied: Bool {
+        switch self.status {
+        case 0: self.code == Self.connectionLostCode || self.code == Self.timeoutCode
+        case 503: false
+        case 500...599: true
+        default: false
+        }
     }
 
     /// Why a retryable error is retried, as a metric label from a small fixed set.
     var retryReason: String {
         switch (self.status, self.code) {
-        case (0, "Timeout"), (_, "RequestTimeout"): "timeout"
+        case (0, Self.timeoutCode), (_, "RequestTimeout"): "timeout"
         case (0, _): "connection_failed"
         case (_, "SlowDown"), (503, _): "throttled"
         case (_, "ConditionalRequestConflict"): "conflict"

@@ -9,17 +9,31 @@ import ObjectStore
 /// Each operation is exactly one S3 request (plus retries of retryable failures). Object names
 /// are put under an optional deployment prefix (`S3_PREFIX`), which is stripped from listings.
 public struct S3ObjectStore: ObjectStore {
+    /// S3's limit for one PutObject.
+    public static let maximumSinglePutBytes = 5 << 30
+
     public let client: S3Client
     /// Prepended to every object name, e.g. `team-a/`.
-    public let prefix: String
+    public let prefix: ObjectName
 
     public init(client: S3Client, prefix: String = "") {
         self.client = client
-        self.prefix = prefix
+        self.prefix = ObjectName(prefix)
     }
 
-    public func put(_ key: String, body: ByteBuffer, options: PutOptions) async throws -> ETag {
+    /// A body is sent in one PutObject and read back whole, so it is bounded by the smaller of
+    /// S3's single-PUT limit and the largest response the client accepts.
+    public var limits: ObjectStoreLimits {
+        ObjectStoreLimits(maximumObjectBytes: min(Self.maximumSinglePutBytes, self.client.configuration.maxResponseBytes))
+    }
+
+    public func put(_ name: ObjectName, body: ByteBuffer, options: PutOptions) async throws -> ETag {
+        try ObjectLimits.checkName(name)
+        try ObjectLimits.checkContentType(options.contentType)
         try ObjectLimits.checkMetadata(options.metadata)
+        if body.readableBytes > self.limits.maximumObjectBytes {
+            throw ObjectStoreError(.invalidArgument, "the body is \(body.readableBytes) bytes; this store holds at most \(self.limits.maximumObjectBytes)")
+        }
         var headers: [(name: String, value: String)] = [("content-type", options.contentType)]
         headers += options.metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
         switch options.condition {
@@ -27,43 +41,52 @@ public struct S3ObjectStore: ObjectStore {
         case .ifNoneExists: headers.append(("if-none-match", "*"))
         case .ifMatch(let etag): headers.append(("if-match", etag.quoted))
         }
-        let response = try await self.perform(key) { try await self.client.send(.PUT, key: self.prefix + key, headers: headers, body: body) }
-        return try Self.etag(response.headers, key: key)
+        let conditional = options.condition != .none
+        let response = try await self.perform(name, conditional: conditional) {
+            try await self.client.send(
+                .PUT, key: self.objectKey(name), headers: headers, body: body, replay: conditional ? .whenNotApplied : .idempotent
+            )
+        }
+        return try Self.etag(response.headers, name: name)
     }
 
-    public func get(_ key: String, ifNoneMatch: ETagMatch?) async throws -> StoredObject {
-        let response = try await self.perform(key) {
-            try await self.client.send(.GET, key: self.prefix + key, headers: Self.readHeaders(ifNoneMatch))
+    public func get(_ name: ObjectName, ifNoneMatch: ETagMatch?) async throws -> StoredObject {
+        let response = try await self.perform(name) {
+            try await self.client.send(.GET, key: self.objectKey(name), headers: Self.readHeaders(ifNoneMatch))
         }
-        if response.status == 304 { throw ObjectStoreError.notModified(key) }
-        return StoredObject(info: try Self.info(response.headers, key: key, size: response.body.readableBytes), body: response.body)
+        if response.status == 304 { throw ObjectStoreError.notModified(name) }
+        return StoredObject(info: try Self.info(response.headers, name: name, size: response.body.readableBytes), body: response.body)
     }
 
-    public func head(_ key: String, ifNoneMatch: ETagMatch?) async throws -> ObjectInfo {
-        let response = try await self.perform(key) {
-            try await self.client.send(.HEAD, key: self.prefix + key, headers: Self.readHeaders(ifNoneMatch))
+    public func head(_ name: ObjectName, ifNoneMatch: ETagMatch?) async throws -> ObjectInfo {
+        let response = try await self.perform(name) {
+            try await self.client.send(.HEAD, key: self.objectKey(name), headers: Self.readHeaders(ifNoneMatch))
         }
-        if response.status == 304 { throw ObjectStoreError.notModified(key) }
+        if response.status == 304 { throw ObjectStoreError.notModified(name) }
         let size = response.headers.first(name: "content-length").flatMap(Int.init) ?? 0
-        return try Self.info(response.headers, key: key, size: size)
+        return try Self.info(response.headers, name: name, size: size)
     }
 
-    public func delete(_ key: String, ifMatch: ETag?) async throws {
+    public func delete(_ name: ObjectName, ifMatch: ETag?) async throws {
         let headers = ifMatch.map { [("if-match", $0.quoted)] } ?? []
-        _ = try await self.perform(key) { try await self.client.send(.DELETE, key: self.prefix + key, headers: headers) }
+        _ = try await self.perform(name, conditional: ifMatch != nil) {
+            try await self.client.send(.DELETE, key: self.objectKey(name), headers: headers, replay: ifMatch == nil ? .idempotent : .whenNotApplied)
+        }
     }
 
-    public func copy(from source: String, to destination: String, options: CopyOptions) async throws -> ETag {
+    public func copy(from source: ObjectName, to destination: ObjectName, options: CopyOptions) async throws -> ETag {
+        try ObjectLimits.checkName(destination)
         let bucket = self.client.configuration.bucket
-        var headers: [(name: String, value: String)] = [("x-amz-copy-source", "/\(bucket)/" + SigV4Signer.encodePath(self.prefix + source))]
+        var headers: [(name: String, value: String)] = [("x-amz-copy-source", "/\(bucket)/" + SigV4Signer.encodePath(self.objectKey(source)))]
         if let etag = options.sourceIfMatch { headers.append(("x-amz-copy-source-if-match", etag.quoted)) }
         if let replacing = options.replacing {
+            try ObjectLimits.checkContentType(replacing.contentType)
             try ObjectLimits.checkMetadata(replacing.metadata)
             headers.append(("x-amz-metadata-directive", "REPLACE"))
             headers.append(("content-type", replacing.contentType))
             headers += replacing.metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
         }
-        let response = try await self.perform(source) { try await self.client.send(.PUT, key: self.prefix + destination, headers: headers) }
+        let response = try await self.perform(source) { try await self.client.send(.PUT, key: self.objectKey(destination), headers: headers) }
         let root = try Self.xml(response.body)
         guard let etag = root.value("ETag") else {
             throw ObjectStoreError(.backendFailure, "CopyObject answered without an ETag")
@@ -73,32 +96,32 @@ public struct S3ObjectStore: ObjectStore {
 
     public func list(_ request: ListRequest) async throws -> ListPage {
         var query: [(name: String, value: String)] = [
-            ("list-type", "2"), ("prefix", self.prefix + request.prefix),
+            ("list-type", "2"), ("prefix", self.objectKey(request.prefix)),
             ("max-keys", String(request.clampedMaxKeys)),
         ]
         if let token = request.continuationToken {
             query.append(("continuation-token", token))
         } else if let startAfter = request.startAfter {
-            query.append(("start-after", self.prefix + startAfter))
+            query.append(("start-after", self.objectKey(startAfter)))
         }
-        if let delimiter = request.delimiter, !delimiter.isEmpty { query.append(("delimiter", delimiter)) }
+        if let delimiter = request.delimiter, !delimiter.isEmpty { query.append(("delimiter", delimiter.string)) }
         let response = try await self.perform(request.prefix) { try await self.client.send(.GET, query: query) }
         let root = try Self.xml(response.body)
         let objects = try root.children("Contents").map { item in
             guard let key = item.value("Key"), let etag = item.value("ETag"), let size = item.value("Size").flatMap(Int.init),
                 let modified = item.value("LastModified").flatMap(TimestampFormat.parseISO8601)
             else { throw ObjectStoreError(.backendFailure, "ListObjectsV2 answered an incomplete entry") }
-            return ObjectSummary(key: String(key.dropFirst(self.prefix.count)), size: size, etag: ETag(etag), lastModified: modified)
+            return ObjectSummary(name: try self.name(ofKey: key), size: size, etag: ETag(etag), lastModified: modified)
         }
-        let prefixes = root.children("CommonPrefixes").compactMap { $0.value("Prefix") }.map { String($0.dropFirst(self.prefix.count)) }
+        let prefixes = try root.children("CommonPrefixes").compactMap { $0.value("Prefix") }.map { try self.name(ofKey: $0) }
         let truncated = root.value("IsTruncated") == "true"
         return ListPage(objects: objects, commonPrefixes: prefixes, nextContinuationToken: truncated ? root.value("NextContinuationToken") : nil)
     }
 
-    public func deleteMany(_ keys: [String]) async throws -> DeleteManyResult {
-        try ObjectLimits.checkDeleteMany(keys)
-        if keys.isEmpty { return DeleteManyResult(deleted: []) }
-        let objects = keys.map { "<Object><Key>\(xmlEscape(self.prefix + $0))</Key></Object>" }.joined()
+    public func deleteMany(_ names: [ObjectName]) async throws -> DeleteManyResult {
+        try ObjectLimits.checkDeleteMany(names)
+        if names.isEmpty { return DeleteManyResult(deleted: []) }
+        let objects = names.map { "<Object><Key>\(xmlEscape(self.objectKey($0)))</Key></Object>" }.joined()
         let body = ByteBuffer(string: "<Delete><Quiet>false</Quiet>\(objects)</Delete>")
         let md5 = Data(Insecure.MD5.hash(data: Array(body.readableBytesView))).base64EncodedString()
         let response = try await self.perform("") {
@@ -107,10 +130,10 @@ public struct S3ObjectStore: ObjectStore {
             )
         }
         let root = try Self.xml(response.body)
-        let deleted = root.children("Deleted").compactMap { $0.value("Key") }.map { String($0.dropFirst(self.prefix.count)) }
-        let failed = root.children("Error").map { error in
+        let deleted = try root.children("Deleted").compactMap { $0.value("Key") }.map { try self.name(ofKey: $0) }
+        let failed = try root.children("Error").map { error in
             DeleteManyResult.Failure(
-                key: String((error.value("Key") ?? "").dropFirst(self.prefix.count)),
+                name: try self.name(ofKey: error.value("Key") ?? ""),
                 code: error.value("Code") ?? "Unknown",
                 message: error.value("Message") ?? ""
             )
@@ -140,22 +163,58 @@ public struct S3ObjectStore: ObjectStore {
 
     // MARK: Mapping
 
+    /// The S3 key of an object: the deployment prefix, then the name's bytes.
+    func objectKey(_ name: ObjectName) -> String {
+        (self.prefix + name).string
+    }
+
+    /// The object name of an S3 key from a listing, without the deployment prefix (by bytes).
+    private func name(ofKey key: String) throws -> ObjectName {
+        guard let name = ObjectName(key).removingPrefix(self.prefix) else {
+            throw ObjectStoreError(.backendFailure, "S3 listed '\(key)', which is outside the prefix '\(self.prefix)'")
+        }
+        return name
+    }
+
     /// Runs a request, translating ``S3Error`` into the contract's ``ObjectStoreError``.
-    private func perform(_ key: String, _ request: () async throws -> S3Client.Response) async throws -> S3Client.Response {
+    ///
+    /// - Parameter conditional: whether the request is a conditional write or delete, whose
+    ///   lost answer is an ``ObjectStoreError/Code/outcomeUnknown`` rather than a failure.
+    private func perform(
+        _ name: ObjectName, conditional: Bool = false, _ request: () async throws -> S3Client.Response
+    ) async throws -> S3Client.Response {
         do {
             return try await request()
         } catch let error as S3Error {
-            throw Self.translate(error, key: key)
+            throw Self.translate(error, name: name, conditional: conditional)
         }
     }
 
-    static func translate(_ error: S3Error, key: String) -> ObjectStoreError {
+    /// S3 errors that are the request's own fault: resending it unchanged cannot succeed, and
+    /// the layers above may tell their client so. Every other 4xx is the backend's problem
+    /// (credentials that expired, a signature S3 cannot parse), not the client's.
+    static let clientFaultCodes: Set<String> = [
+        "InvalidArgument", "KeyTooLongError", "MetadataTooLarge", "EntityTooLarge", "InvalidRequest",
+    ]
+
+    /// Errors meaning our credentials or permissions are refused.
+    static let accessCodes: Set<String> = [
+        "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired",
+    ]
+
+    static func translate(_ error: S3Error, name: ObjectName, conditional: Bool = false) -> ObjectStoreError {
         switch (error.status, error.code) {
-        case (404, _): return .notFound(key)
-        case (412, _): return .preconditionFailed(key)
-        case (_, "AccessDenied"), (_, "InvalidAccessKeyId"), (_, "SignatureDoesNotMatch"), (403, _):
+        case (404, "NoSuchBucket"): return ObjectStoreError(.backendFailure, "\(error.code): \(error.message)")
+        case (404, _): return .notFound(name)
+        case (412, _): return .preconditionFailed(name)
+        case _ where Self.accessCodes.contains(error.code), (403, _):
             return ObjectStoreError(.accessDenied, "\(error.code): \(error.message)")
-        case (400, _): return ObjectStoreError(.invalidArgument, "\(error.code): \(error.message)")
+        case (0, S3Error.invalidRequestCode):
+            return ObjectStoreError(.invalidArgument, error.message)
+        case (400, _) where Self.clientFaultCodes.contains(error.code):
+            return ObjectStoreError(.invalidArgument, "\(error.code): \(error.message)")
+        case _ where conditional && error.mayHaveBeenApplied:
+            return ObjectStoreError(.outcomeUnknown, "the answer to a conditional request was lost: \(error.description)")
         case _ where error.isRetryable: return ObjectStoreError(.unavailable, error.description)
         default: return ObjectStoreError(.backendFailure, error.description)
         }
@@ -169,20 +228,20 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
-    private static func etag(_ headers: HTTPHeaders, key: String) throws -> ETag {
+    private static func etag(_ headers: HTTPHeaders, name: ObjectName) throws -> ETag {
         guard let etag = headers.first(name: "etag") else {
-            throw ObjectStoreError(.backendFailure, "the response for '\(key)' has no ETag")
+            throw ObjectStoreError(.backendFailure, "the response for '\(name)' has no ETag")
         }
         return ETag(etag)
     }
 
-    private static func info(_ headers: HTTPHeaders, key: String, size: Int) throws -> ObjectInfo {
+    private static func info(_ headers: HTTPHeaders, name: ObjectName, size: Int) throws -> ObjectInfo {
         var metadata: [String: String] = [:]
         for header in headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
             metadata[String(header.name.lowercased().dropFirst("x-amz-meta-".count))] = header.value
         }
         return ObjectInfo(
-            key: key, size: size, etag: try etag(headers, key: key),
+            name: name, size: size, etag: try etag(headers, name: name),
             lastModified: headers.first(name: "last-modified").flatMap(TimestampFormat.parseIMFFixdate) ?? Date(timeIntervalSince1970: 0),
             contentType: headers.first(name: "content-type") ?? "application/octet-stream",
             metadata: metadata

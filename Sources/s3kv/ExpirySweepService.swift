@@ -10,6 +10,7 @@ struct ExpirySweepService: Service, CustomStringConvertible {
         "s3kv_sweeper_runs_total": "Passes of the expiry sweeper, by outcome.",
         "s3kv_sweeper_reclaimed_values_total": "Expired values the sweeper deleted.",
         "s3kv_sweeper_stale_entries_total": "Expiry index entries dropped because their value had changed or gone.",
+        "s3kv_sweeper_failed_entries_total": "Expiry index entries the backend failed on; they are tried again on the next pass.",
         "s3kv_sweeper_run_duration_seconds": "Time taken by a pass of the expiry sweeper.",
     ]
 
@@ -20,6 +21,7 @@ struct ExpirySweepService: Service, CustomStringConvertible {
     private let failed: CoreMetrics.Counter
     private let reclaimed: CoreMetrics.Counter
     private let stale: CoreMetrics.Counter
+    private let failedEntries: CoreMetrics.Counter
     private let duration: CoreMetrics.Timer
 
     init(sweeper: ExpirySweeper, interval: Duration, metrics: any MetricsFactory, logger: Logger) {
@@ -30,6 +32,7 @@ struct ExpirySweepService: Service, CustomStringConvertible {
         self.failed = Counter(label: "s3kv_sweeper_runs_total", dimensions: [("outcome", "error")], factory: metrics)
         self.reclaimed = Counter(label: "s3kv_sweeper_reclaimed_values_total", factory: metrics)
         self.stale = Counter(label: "s3kv_sweeper_stale_entries_total", factory: metrics)
+        self.failedEntries = Counter(label: "s3kv_sweeper_failed_entries_total", factory: metrics)
         self.duration = CoreMetrics.Timer(label: "s3kv_sweeper_run_duration_seconds", factory: metrics)
     }
 
@@ -58,11 +61,13 @@ struct ExpirySweepService: Service, CustomStringConvertible {
             self.succeeded.increment()
             self.reclaimed.increment(by: Int64(report.reclaimed))
             self.stale.increment(by: Int64(report.stale))
+            self.failedEntries.increment(by: Int64(report.failed))
             guard report.examined > 0 else { return }
             self.logger.info(
                 "expiry sweep",
                 metadata: [
                     "examined": "\(report.examined)", "reclaimed": "\(report.reclaimed)", "stale": "\(report.stale)",
+                    "failed": "\(report.failed)",
                     "more": "\(report.hasMore)",
                 ]
             )

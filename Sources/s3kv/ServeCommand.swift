@@ -62,6 +62,15 @@ struct ServeCommand: AsyncParsableCommand {
             Self.exit(withMessage: "cannot open the \(settings.storage.rawValue) storage: \(error)")
         }
 
+        // A value is accepted only if the backend can store it and hand it back whole.
+        let backendCeiling = backend.objects.limits.maximumObjectBytes - KeyValueStore.objectOverheadBytes
+        guard settings.server.maxValueBytes <= backendCeiling else {
+            try? await backend.close()
+            Self.exit(
+                withMessage: "invalid configuration: KV_MAX_VALUE_BYTES: \(settings.server.maxValueBytes) bytes is more than the "
+                    + "\(settings.storage.rawValue) storage can store and return whole (at most \(backendCeiling) bytes)"
+            )
+        }
         let store = KeyValueStore(
             objects: InstrumentedObjectStore(
                 backend.objects, backend: settings.storage.rawValue, factory: metrics.factory, logger: Logger(label: "s3kv.backend")

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import TestSupport
 import Testing
 
 /// The counter test: 8 concurrent clients each do 250 read-increment-write cycles with

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import ObjectStore
 import S3
+import TestSupport
 import Testing
 
 /// The S3 servers of the tests: under `scripts/test` two moto servers, one accepting any
@@ -93,8 +94,12 @@ struct S3EndToEndTests {
         let listed = try await store.list(ListRequest(prefix: ""))
         let sample = try await store.get("kv/users/7/profile ü.json", ifNoneMatch: nil)
         try await store.client.shutdown()
-        #expect(Set(listed.objects.map(\.key)) == Set(values.keys.map { "kv/\($0)" }))
-        #expect(Array(sample.body.readableBytesView) == values["users/7/profile ü.json"])
+        #expect(Set(listed.objects.map(\.name)) == Set(values.keys.map { ObjectName("kv/\($0)") }))
+        // Each object is its value followed by the 16 bytes of its write id, named in metadata.
+        let body = Array(sample.body.readableBytesView)
+        let writeID = try #require(sample.info.metadata["write-id"])
+        #expect(Array(body.dropLast(16)) == values["users/7/profile ü.json"])
+        #expect(Hex.encode(body.suffix(16)) == writeID)
     }
 
     @Test(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `s3kv` binary, run as a child process on a free loopback port.

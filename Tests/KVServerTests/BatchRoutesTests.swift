@@ -7,6 +7,7 @@ import KVStore
 import NIOCore
 import ObjectStore
 import Synchronization
+import TestSupport
 import Testing
 
 /// `POST /kv` and `POST /kv?delete`.
@@ -68,7 +69,7 @@ import Testing
 
     @Test("a backend failure on some items is a 207 reporting each outcome")
     func partialFailure() async throws {
-        try await withAPI(objects: FailingKeysObjectStore(failing: ["kv/b", "kv/d"])) { client in
+        try await withAPI(objects: failingNames(["kv/b", "kv/d"])) { client in
             let body = #"{"items":[{"key":"a","value":"1"},{"key":"b","value":"2"},{"key":"c","value":"3"},{"key":"d","value":"4"}]}"#
             let response = try await client.execute(uri: "/kv", method: .post, body: Self.json(body))
             #expect(response.status.code == 207)
@@ -102,32 +103,13 @@ import Testing
     }
 }
 
-/// A memory store whose puts fail for some object names, as if the backend were down for them.
-struct FailingKeysObjectStore: ObjectStore {
-    let base = MemoryObjectStore()
-    let failing: Set<String>
-
-    func check(_ key: String) throws {
-        if self.failing.contains(key) { throw ObjectStoreError(.unavailable, "injected outage") }
+/// A memory store whose operations on some object names fail, as if the backend were down for them.
+func failingNames(_ names: Set<ObjectName>) -> TestObjectStore {
+    let store = TestObjectStore(MemoryObjectStore())
+    store.beforeEachOperation { operation in
+        if let name = operation.name, names.contains(name), operation.kind != .delete {
+            throw ObjectStoreError(.unavailable, "injected outage")
+        }
     }
-
-    func put(_ key: String, body: ByteBuffer, options: PutOptions) async throws -> ETag {
-        try self.check(key)
-        return try await self.base.put(key, body: body, options: options)
-    }
-    func get(_ key: String, ifNoneMatch: ETagMatch?) async throws -> StoredObject {
-        try self.check(key)
-        return try await self.base.get(key, ifNoneMatch: ifNoneMatch)
-    }
-    func head(_ key: String, ifNoneMatch: ETagMatch?) async throws -> ObjectInfo {
-        try self.check(key)
-        return try await self.base.head(key, ifNoneMatch: ifNoneMatch)
-    }
-    func delete(_ key: String, ifMatch: ETag?) async throws { try await self.base.delete(key, ifMatch: ifMatch) }
-    func copy(from source: String, to destination: String, options: CopyOptions) async throws -> ETag {
-        try await self.base.copy(from: source, to: destination, options: options)
-    }
-    func list(_ request: ListRequest) async throws -> ListPage { try await self.base.list(request) }
-    func deleteMany(_ keys: [String]) async throws -> DeleteManyResult { try await self.base.deleteMany(keys) }
-    func probe() async throws {}
+    return store
 }

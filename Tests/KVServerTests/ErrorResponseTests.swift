@@ -6,6 +6,7 @@ import KVServer
 import KVStore
 import NIOCore
 import ObjectStore
+import TestSupport
 import Testing
 
 @Suite struct ErrorResponseTests {
@@ -74,20 +75,20 @@ import Testing
 
     @Test("a backend outage is 503 with Retry-After, never a success")
     func backendUnavailable() async throws {
-        try await withAPI(objects: FailingObjectStore(error: ObjectStoreError(.unavailable, "connection refused"))) { client in
+        try await withAPI(objects: failingStore(ObjectStoreError(.unavailable, "connection refused"))) { client in
             let put = try await client.execute(uri: "/kv/k", method: .put, body: ByteBuffer(string: "x"))
             try put.expectError(.serviceUnavailable, "backend_unavailable")
             #expect(put.headers[.retryAfter] == "1")
             try await client.execute(uri: "/kv/k", method: .get).expectError(.serviceUnavailable, "backend_unavailable")
         }
-        try await withAPI(objects: FailingObjectStore(error: ObjectStoreError(.accessDenied, "AccessDenied"))) { client in
+        try await withAPI(objects: failingStore(ObjectStoreError(.accessDenied, "AccessDenied"))) { client in
             try await client.execute(uri: "/kv/k", method: .put, body: ByteBuffer(string: "x")).expectError(.badGateway, "backend_failure")
         }
     }
 
     @Test("GET /health answers without touching storage")
     func health() async throws {
-        try await withAPI(objects: FailingObjectStore(error: ObjectStoreError(.unavailable, "down"))) { client in
+        try await withAPI(objects: failingStore(ObjectStoreError(.unavailable, "down"))) { client in
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .ok)
             #expect(response.text == #"{"status":"ok"}"#)
@@ -96,15 +97,8 @@ import Testing
 }
 
 /// A backend that fails every operation with one error.
-struct FailingObjectStore: ObjectStore {
-    let error: ObjectStoreError
-
-    func put(_ key: String, body: ByteBuffer, options: PutOptions) async throws -> ETag { throw self.error }
-    func get(_ key: String, ifNoneMatch: ETagMatch?) async throws -> StoredObject { throw self.error }
-    func head(_ key: String, ifNoneMatch: ETagMatch?) async throws -> ObjectInfo { throw self.error }
-    func delete(_ key: String, ifMatch: ETag?) async throws { throw self.error }
-    func copy(from source: String, to destination: String, options: CopyOptions) async throws -> ETag { throw self.error }
-    func list(_ request: ListRequest) async throws -> ListPage { throw self.error }
-    func deleteMany(_ keys: [String]) async throws -> DeleteManyResult { throw self.error }
-    func probe() async throws { throw self.error }
+func failingStore(_ error: ObjectStoreError) -> TestObjectStore {
+    let store = TestObjectStore(MemoryObjectStore())
+    store.beforeEach { _ in throw error }
+    return store
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import KVServer
 import NIOCore
+import TestSupport
 import Testing
 
 @Suite struct KVRoutesTests {

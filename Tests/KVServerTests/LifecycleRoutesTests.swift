@@ -7,6 +7,7 @@ import KVStore
 import NIOCore
 import ObjectStore
 import Synchronization
+import TestSupport
 import Testing
 
 /// `?ttl`, `?version`, `?versions` and the version and expiry headers.
@@ -31,17 +32,10 @@ import Testing
         var versions: [Version]
     }
 
-    /// 2027-01-15T08:00:00Z, moved by hand.
-    final class Clock: Sendable {
-        let now = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-        var function: @Sendable () -> Date { { self.now.withLock { $0 } } }
-        func advance(_ seconds: Double) { self.now.withLock { $0 += seconds } }
-    }
-
     @Test("?ttl sets an expiry reported in JSON and headers; the value is gone after it")
     func ttl() async throws {
-        let clock = Clock()
-        try await withAPI(now: clock.function) { client in
+        let clock = ManualClock()
+        try await withAPI(clock: clock.storeClock) { client in
             let written = try await client.execute(uri: "/kv/s?ttl=1h30m", method: .put, body: ByteBuffer(string: "v"))
             #expect(written.status == .ok)
             let body = try written.json(WriteBody.self)
@@ -53,7 +47,7 @@ import Testing
             #expect(read.headers[HTTPField.Name("X-KV-Expires-At")!] == "2027-01-15T09:30:00.000Z")
             #expect(read.headers[HTTPField.Name("X-KV-Version")!] == "1")
 
-            clock.advance(5400)
+            clock.advanceSeconds(5400)
             try await client.execute(uri: "/kv/s", method: .get).expectError(.notFound, "key_not_found")
             let head = try await client.execute(uri: "/kv/s", method: .head)
             #expect(head.status == .notFound)
@@ -119,21 +113,23 @@ import Testing
 struct AlwaysConflictingObjectStore: ObjectStore {
     let base = MemoryObjectStore()
 
-    func put(_ key: String, body: ByteBuffer, options: PutOptions) async throws -> ETag {
-        if options.condition != .none { throw ObjectStoreError.preconditionFailed(key) }
-        return try await self.base.put(key, body: body, options: options)
+    var limits: ObjectStoreLimits { self.base.limits }
+
+    func put(_ name: ObjectName, body: ByteBuffer, options: PutOptions) async throws -> ETag {
+        if options.condition != .none { throw ObjectStoreError.preconditionFailed(name) }
+        return try await self.base.put(name, body: body, options: options)
     }
-    func get(_ key: String, ifNoneMatch: ETagMatch?) async throws -> StoredObject {
-        StoredObject(info: try await self.head(key, ifNoneMatch: ifNoneMatch), body: ByteBuffer(string: "x"))
+    func get(_ name: ObjectName, ifNoneMatch: ETagMatch?) async throws -> StoredObject {
+        StoredObject(info: try await self.head(name, ifNoneMatch: ifNoneMatch), body: ByteBuffer(string: "x"))
     }
-    func head(_ key: String, ifNoneMatch: ETagMatch?) async throws -> ObjectInfo {
-        ObjectInfo(key: key, size: 1, etag: ETag("\"other\""), lastModified: Date(), contentType: "text/plain", metadata: ["version": "7"])
+    func head(_ name: ObjectName, ifNoneMatch: ETagMatch?) async throws -> ObjectInfo {
+        ObjectInfo(name: name, size: 1, etag: ETag("\"other\""), lastModified: Date(), contentType: "text/plain", metadata: ["version": "7"])
     }
-    func delete(_ key: String, ifMatch: ETag?) async throws { try await self.base.delete(key, ifMatch: ifMatch) }
-    func copy(from source: String, to destination: String, options: CopyOptions) async throws -> ETag {
+    func delete(_ name: ObjectName, ifMatch: ETag?) async throws { try await self.base.delete(name, ifMatch: ifMatch) }
+    func copy(from source: ObjectName, to destination: ObjectName, options: CopyOptions) async throws -> ETag {
         try await self.base.copy(from: source, to: destination, options: options)
     }
     func list(_ request: ListRequest) async throws -> ListPage { try await self.base.list(request) }
-    func deleteMany(_ keys: [String]) async throws -> DeleteManyResult { try await self.base.deleteMany(keys) }
+    func deleteMany(_ names: [ObjectName]) async throws -> DeleteManyResult { try await self.base.deleteMany(names) }
     func probe() async throws { try await self.base.probe() }
 }

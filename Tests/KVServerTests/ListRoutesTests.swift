@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import KVServer
 import NIOCore
+import TestSupport
 import Testing
 
 /// `GET /kv`: the listing endpoint, its cursor and its errors.

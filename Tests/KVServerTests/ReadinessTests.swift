@@ -5,6 +5,7 @@ import HummingbirdTesting
 import KVServer
 import ObjectStore
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Readiness")
@@ -74,7 +75,7 @@ struct ReadinessTests {
             #expect(response.status == .ok)
             #expect(response.text == #"{"status":"ready"}"#)
         }
-        try await withAPI(objects: FailingObjectStore(error: ObjectStoreError(.accessDenied, "AccessDenied: bad key"))) { client in
+        try await withAPI(objects: failingStore(ObjectStoreError(.accessDenied, "AccessDenied: bad key"))) { client in
             let response = try await client.execute(uri: "/ready", method: .get)
             #expect(response.status == .serviceUnavailable)
             #expect(response.text == #"{"reason":"storage backend unavailable: accessDenied: AccessDenied: bad key","status":"not_ready"}"#)

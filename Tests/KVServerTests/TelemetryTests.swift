@@ -6,6 +6,7 @@ import KVServer
 import Logging
 import ObjectStore
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Metrics")

@@ -8,6 +8,7 @@ import KVStore
 import NIOCore
 import ObjectStore
 import Synchronization
+import TestSupport
 import Testing
 
 /// Runs `body` against the API on a fresh in-memory store, with request ids `req-1`, `req-2`, ...
@@ -15,19 +16,23 @@ func withAPI(
     maxValueBytes: Int = 1024,
     objects: any ObjectStore = MemoryObjectStore(),
     store configuration: KVStoreConfiguration = .init(),
-    now: @escaping @Sendable () -> Date = Date.init,
+    clock: StoreClock = .system,
     metrics: MetricsRegistry = MetricsRegistry(),
     logger: Logger = Logger(label: "s3kv.test"),
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let counter = Mutex(0)
     let router = KVApplication.router(
-        store: KeyValueStore(objects: objects, configuration: configuration, metrics: metrics.factory, now: now),
+        store: KeyValueStore(objects: objects, configuration: configuration, metrics: metrics.factory, clock: clock),
         configuration: ServerConfiguration(maxValueBytes: maxValueBytes),
         metrics: metrics,
         requestIDs: { "req-\(counter.withLock { $0 += 1; return $0 })" }
     )
     try await Application(router: router, logger: logger).test(.router, body)
+}
+
+extension ManualClock {
+    func advanceSeconds(_ seconds: Double) { self.advance(.milliseconds(Int64(seconds * 1000))) }
 }
 
 /// The decoded `{"error": {...}}` body of an error response.

@@ -2,6 +2,7 @@ import Foundation
 import KVStore
 import NIOCore
 import ObjectStore
+import TestSupport
 import Testing
 
 /// Batch writes and deletes on every backend.
@@ -11,7 +12,7 @@ import Testing
     @Test("putMany writes every item with bounded parallelism; a failed item fails alone", arguments: TestBackend.all)
     func writes(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
-            let recording = RecordingObjectStore(objects)
+            let recording = TestObjectStore(objects)
             recording.beforeEach { operation in
                 if operation.hasPrefix("put kv/item-13") { throw ObjectStoreError(.unavailable, "injected") }
             }
@@ -36,7 +37,7 @@ import Testing
     @Test("deleteMany uses one DeleteObjects per 1,000 keys; missing keys count as deleted", arguments: TestBackend.all)
     func deletes(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
-            let recording = RecordingObjectStore(objects)
+            let recording = TestObjectStore(objects)
             let store = KeyValueStore(objects: recording)
             let keys = try (0..<1500).map { try Key(String(format: "k%04d", $0)) }
             let written = await store.putMany(keys.filter { $0.rawValue.hasSuffix("0") }.map { BatchWrite(key: $0, value: bytes("v")) }, concurrency: 16)
@@ -65,7 +66,7 @@ import Testing
     @Test("a DeleteObjects call that fails marks every key of its chunk failed", arguments: TestBackend.all)
     func deleteFailure(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
-            let recording = RecordingObjectStore(objects)
+            let recording = TestObjectStore(objects)
             recording.beforeEach { operation in
                 if operation.hasPrefix("deleteMany") { throw ObjectStoreError(.unavailable, "injected") }
             }

@@ -2,6 +2,7 @@ import Foundation
 import KVStore
 import NIOCore
 import ObjectStore
+import TestSupport
 import Testing
 
 /// TTLs on every backend, with a manual clock.
@@ -12,7 +13,7 @@ import Testing
     func expiredIsInvisible(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let clock = ManualClock()
-            let store = KeyValueStore(objects: objects, configuration: Self.configuration, now: clock.function)
+            let store = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
             let key = try Key("session/1")
             let receipt = try await store.put(key, value: bytes("v"), ttl: try TimeToLive(parsing: "30s"))
             #expect(receipt.expiresAt == UnixMilliseconds(clock.now).adding(try TimeToLive(parsing: "30s")))
@@ -34,7 +35,7 @@ import Testing
             await expectCode(.conditionFailed) { try await store.put(key, value: bytes("w"), precondition: .ifExists) }
 
             // A fresh instance (cold cache) sees the same.
-            let other = KeyValueStore(objects: objects, configuration: Self.configuration, now: clock.function)
+            let other = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
             await expectCode(.notFound) { try await other.get(key) }
             // Create-only succeeds on an expired key: to clients it does not exist.
             let created = try await other.put(key, value: bytes("new"), precondition: .ifNoneExists)
@@ -46,7 +47,7 @@ import Testing
     func putWithoutTTLClearsExpiry(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let clock = ManualClock()
-            let store = KeyValueStore(objects: objects, configuration: Self.configuration, now: clock.function)
+            let store = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
             let key = try Key("k")
             _ = try await store.put(key, value: bytes("1"), ttl: TimeToLive(milliseconds: 1000))
             let second = try await store.put(key, value: bytes("2"))
@@ -61,7 +62,7 @@ import Testing
     func sweeperReclaims(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let clock = ManualClock()
-            let store = KeyValueStore(objects: objects, configuration: Self.configuration, now: clock.function)
+            let store = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
             let sweeper = ExpirySweeper(store: store)
             for index in 0..<5 {
                 _ = try await store.put(try Key("short/\(index)"), value: bytes("x"), ttl: TimeToLive(milliseconds: 1000))
@@ -76,10 +77,10 @@ import Testing
             clock.advance(.seconds(40))
             var report = try await sweeper.sweep()
             #expect(report.examined == 5 && report.reclaimed == 5 && report.stale == 0 && !report.hasMore)
-            let values = try await objects.list(ListRequest(prefix: "kv/")).objects.map(\.key)
+            let values = try await objects.list(ListRequest(prefix: "kv/")).objects.map(\.name)
             #expect(values == ["kv/forever", "kv/long"])
-            let index = try await objects.list(ListRequest(prefix: "expiry/")).objects.map(\.key)
-            #expect(index.count == 1 && index[0].hasSuffix("/long"))
+            let index = try await objects.list(ListRequest(prefix: "expiry/")).objects.map(\.name)
+            #expect(index.count == 1 && index[0].string.hasSuffix("/long"))
 
             // Nothing more is due; a second pass does nothing.
             report = try await sweeper.sweep()
@@ -91,7 +92,7 @@ import Testing
     func rewrittenValueSurvives(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let clock = ManualClock()
-            let store = KeyValueStore(objects: objects, configuration: Self.configuration, now: clock.function)
+            let store = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
             let key = try Key("k")
             _ = try await store.put(key, value: bytes("old"), ttl: TimeToLive(milliseconds: 1000))
             clock.advance(.seconds(2))
@@ -109,10 +110,10 @@ import Testing
     @Test("a value rewritten between the sweeper's check and its delete survives", arguments: TestBackend.all)
     func rewriteDuringSweepSurvives(_ backend: TestBackend) async throws {
         try await backend.withObjects { base in
-            let objects = RecordingObjectStore(base)
+            let objects = TestObjectStore(base)
             let clock = ManualClock()
-            let store = KeyValueStore(objects: objects, configuration: Self.configuration, now: clock.function)
-            let writer = KeyValueStore(objects: base, configuration: Self.configuration, now: clock.function)
+            let store = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
+            let writer = KeyValueStore(objects: base, configuration: Self.configuration, clock: clock.storeClock)
             let key = try Key("k")
             _ = try await store.put(key, value: bytes("old"), ttl: TimeToLive(milliseconds: 1000))
             clock.advance(.seconds(120))
@@ -132,7 +133,7 @@ import Testing
     func concurrentSweepers(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let clock = ManualClock()
-            let store = KeyValueStore(objects: objects, configuration: Self.configuration, now: clock.function)
+            let store = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
             for index in 0..<30 {
                 _ = try await store.put(try Key("k\(index)"), value: bytes("x"), ttl: TimeToLive(milliseconds: 1000))
             }
@@ -140,7 +141,7 @@ import Testing
             let reports = try await withThrowingTaskGroup(of: ExpirySweeper.Report.self) { group in
                 for _ in 0..<3 {
                     // Separate instances: separate caches, one bucket.
-                    let instance = KeyValueStore(objects: objects, configuration: Self.configuration, now: clock.function)
+                    let instance = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
                     group.addTask { try await ExpirySweeper(store: instance).sweep() }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

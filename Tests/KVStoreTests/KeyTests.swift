@@ -1,4 +1,5 @@
 import KVStore
+import TestSupport
 import Testing
 
 @Suite struct KeyTests {
@@ -40,21 +41,13 @@ import Testing
         }
     }
 
-    @Test("percent-escapes are decoded exactly once", arguments: [
-        ("a%2Fb", "a/b"), ("a%2fb", "a/b"), ("a/b", "a/b"), ("%2541", "%41"), ("caf%C3%A9", "café"),
-        ("sp%20ace", "sp ace"), ("plus+sign", "plus+sign"),
-    ])
-    func percentDecoding(_ encoded: String, _ decoded: String) throws {
-        #expect(try Key(percentEncoded: encoded[...]).rawValue == decoded)
-    }
-
-    @Test("decoding cannot smuggle a broken rule past validation", arguments: [
-        ("%2Fa", KeyError.Rule.leadingSlash), ("a%2F%2Fb", .emptySegment), ("a/%2E%2E/b", .dotSegment),
-        ("%00", .controlCharacter), ("%FF", .invalidUTF8), ("%C3", .invalidUTF8), ("%", .invalidEscape),
-        ("%4", .invalidEscape), ("%zz", .invalidEscape), ("", .empty),
-    ])
-    func decodedRules(_ encoded: String, rule: KeyError.Rule) {
-        #expect(throws: KeyError(rule)) { try Key(percentEncoded: encoded[...]) }
+    @Test("bytes are validated as they are: rules hold on the decoded bytes", arguments: [
+        ([0x2F, 0x61], KeyError.Rule.leadingSlash), ([0x61, 0x2F, 0x2F, 0x62], .emptySegment),
+        ([0x61, 0x2F, 0x2E, 0x2E, 0x2F, 0x62], .dotSegment), ([0x00], .controlCharacter), ([0xFF], .invalidUTF8),
+        ([0xC3], .invalidUTF8), ([], .empty),
+    ] as [([UInt8], KeyError.Rule)])
+    func byteRules(_ bytes: [UInt8], rule: KeyError.Rule) {
+        #expect(throws: KeyError(rule)) { try Key(utf8: bytes) }
     }
 
     @Test("keys order by UTF-8 bytes, as S3 lists them")

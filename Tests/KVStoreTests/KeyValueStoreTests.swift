@@ -1,6 +1,7 @@
 import KVStore
 import NIOCore
 import ObjectStore
+import TestSupport
 import Testing
 
 @Suite struct KeyValueStoreTests {

@@ -1,4 +1,5 @@
 import KVStore
+import TestSupport
 import Testing
 
 @Suite struct TimeToLiveTests {

@@ -2,17 +2,18 @@ import Foundation
 @testable import KVStore
 import NIOCore
 import ObjectStore
+import TestSupport
 import Testing
 
 @Suite struct ValueCacheTests {
     @Test("reads are served from the cache until the staleness bound, then revalidated", arguments: TestBackend.all)
     func stalenessBound(_ backend: TestBackend) async throws {
         try await backend.withObjects { base in
-            let objects = RecordingObjectStore(base)
+            let objects = TestObjectStore(base)
             let clock = ManualClock()
             let configuration = KVStoreConfiguration(cache: .init(maxStaleness: .seconds(2)))
-            let here = KeyValueStore(objects: objects, configuration: configuration, now: clock.function)
-            let elsewhere = KeyValueStore(objects: base, configuration: configuration, now: clock.function)
+            let here = KeyValueStore(objects: objects, configuration: configuration, clock: clock.storeClock)
+            let elsewhere = KeyValueStore(objects: base, configuration: configuration, clock: clock.storeClock)
             let key = try Key("k")
 
             _ = try await here.put(key, value: bytes("1"))
@@ -42,7 +43,7 @@ import Testing
     func invalidation(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let clock = ManualClock()
-            let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(cache: .init(maxStaleness: .seconds(3600))), now: clock.function)
+            let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(cache: .init(maxStaleness: .seconds(3600))), clock: clock.storeClock)
             let key = try Key("k")
             _ = try await store.put(key, value: bytes("v"))
             try await store.delete(key)
@@ -59,14 +60,14 @@ import Testing
     @Test("the cache stays within its byte budget, evicting least recently used entries")
     func boundedByBytes() async throws {
         let clock = ManualClock()
-        // 16 shards of 1 KiB: one shard holds a few 200-byte values.
-        let configuration = KVStoreConfiguration(cache: .init(capacityBytes: 16 * 1024, maxValueBytes: 512, maxStaleness: .seconds(60)))
-        let store = KeyValueStore(objects: MemoryObjectStore(), configuration: configuration, now: clock.function)
+        // 16 shards of 4 KiB: one shard holds a few 200-byte values (about 900 bytes each, all told).
+        let configuration = KVStoreConfiguration(cache: .init(capacityBytes: 64 * 1024, maxValueBytes: 512, maxStaleness: .seconds(60)))
+        let store = KeyValueStore(objects: MemoryObjectStore(), configuration: configuration, clock: clock.storeClock)
         for index in 0..<400 {
             _ = try await store.put(try Key("k\(index)"), value: ByteBuffer(repeating: 7, count: 200))
         }
         let statistics = store.cache.statistics
-        #expect(statistics.bytes <= 16 * 1024)
+        #expect(statistics.bytes <= 64 * 1024)
         #expect(statistics.evictions == 400 - statistics.entries)
         #expect(statistics.entries > 16)
         // The most recent write of each shard is still cached.
@@ -83,7 +84,7 @@ import Testing
 
     @Test("KV_CACHE_BYTES=0 turns the cache off")
     func disabled() async throws {
-        let objects = RecordingObjectStore(MemoryObjectStore())
+        let objects = TestObjectStore(MemoryObjectStore())
         let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(cache: .disabled))
         _ = try await store.put(try Key("k"), value: bytes("v"))
         _ = try await store.get(try Key("k"))
@@ -132,7 +133,7 @@ import Testing
     @Test("with history off and no TTL, an unconditional PUT is one request", arguments: TestBackend.all)
     func plainPutIsOneRequest(_ backend: TestBackend) async throws {
         try await backend.withObjects { base in
-            let objects = RecordingObjectStore(base)
+            let objects = TestObjectStore(base)
             let store = KeyValueStore(objects: objects)
             _ = try await store.put(try Key("new"), value: bytes("1"))
             #expect(objects.operations == ["put kv/new"])
@@ -152,12 +153,12 @@ import Testing
 
     @Test("a TTL adds the index entry; history adds the archive copy")
     func extraRequests() async throws {
-        let objects = RecordingObjectStore(MemoryObjectStore())
+        let objects = TestObjectStore(MemoryObjectStore())
         let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(versionHistory: 2))
         _ = try await store.put(try Key("k"), value: bytes("1"), ttl: TimeToLive(milliseconds: 60_000))
         #expect(objects.operations.count == 3)
         #expect(objects.operations[0].hasPrefix("put expiry/") && objects.operations[0].hasSuffix("/k"))
-        #expect(objects.operations[1...] == ["list versions/k/", "put kv/k"])
+        #expect(objects.operations[1...] == ["list versions/k/0", "put kv/k"])
         objects.reset()
         _ = try await store.put(try Key("k"), value: bytes("2"))
         #expect(objects.operations == ["put versions/k/00000000000000000001", "put kv/k"])

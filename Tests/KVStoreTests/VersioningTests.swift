@@ -2,6 +2,7 @@ import Foundation
 import KVStore
 import NIOCore
 import ObjectStore
+import TestSupport
 import Testing
 
 @Suite struct VersioningTests {
@@ -82,7 +83,7 @@ import Testing
     @Test("a crash between archiving and writing loses nothing")
     func crashAfterArchive() async throws {
         let base = MemoryObjectStore()
-        let objects = RecordingObjectStore(base)
+        let objects = TestObjectStore(base)
         let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(versionHistory: 5))
         let key = try Key("k")
         _ = try await store.put(key, value: bytes("v1"))

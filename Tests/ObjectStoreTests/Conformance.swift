@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import ObjectStore
+import TestSupport
 import Testing
 
 /// One behaviour of the storage contract, checked against a backend.
@@ -17,12 +18,12 @@ struct ConformanceCase: Sendable, CustomTestStringConvertible {
 /// What a case gets: the store, a unique prefix for its keys, and what the backend supports.
 struct ConformanceContext: Sendable {
     let store: any ObjectStore
-    let prefix: String
+    let prefix: ObjectName
     /// Whether CopyObject honours copy-source-if-match (moto ignores it; see S3-FACTS).
     let honoursCopySourceIfMatch: Bool
 
-    /// A key in this case's namespace.
-    func key(_ name: String) -> String { self.prefix + name }
+    /// A name in this case's namespace, with exactly `name`'s bytes after the prefix.
+    func key(_ name: String) -> ObjectName { self.prefix + ObjectName(name) }
 }
 
 /// Asserts that `body` throws an ``ObjectStoreError`` with `code`.
@@ -45,9 +46,9 @@ func bytes(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
 
 extension ObjectStore {
     /// Every object under `prefix`, following continuation tokens (bounded).
-    func listAll(prefix: String, pageSize: Int, delimiter: String? = nil) async throws -> (keys: [String], prefixes: [String], pages: Int) {
-        var keys: [String] = []
-        var prefixes: [String] = []
+    func listAll(prefix: ObjectName, pageSize: Int, delimiter: ObjectName? = nil) async throws -> (keys: [ObjectName], prefixes: [ObjectName], pages: Int) {
+        var keys: [ObjectName] = []
+        var prefixes: [ObjectName] = []
         var token: String?
         var pages = 0
         repeat {
@@ -55,7 +56,7 @@ extension ObjectStore {
                 ListRequest(prefix: prefix, continuationToken: token, maxKeys: pageSize, delimiter: delimiter)
             )
             #expect(page.objects.count + page.commonPrefixes.count <= pageSize)
-            keys += page.objects.map(\.key)
+            keys += page.objects.map(\.name)
             prefixes += page.commonPrefixes
             token = page.nextContinuationToken
             pages += 1

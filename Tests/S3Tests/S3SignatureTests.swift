@@ -61,15 +61,15 @@ struct S3SignatureTests {
             #expect(try await store.head("\(base)-a", ifNoneMatch: nil).contentType == "text/plain")
             _ = try await store.copy(from: "\(base)-a", to: "\(base)-c", options: CopyOptions())
 
-            let page = try await store.list(ListRequest(prefix: base, maxKeys: 2))
-            #expect(page.objects.map(\.key) == ["\(base)-a", "\(base)-b"])
-            let rest = try await store.list(ListRequest(prefix: base, continuationToken: page.nextContinuationToken))
-            #expect(rest.objects.map(\.key) == ["\(base)-c"])
+            let page = try await store.list(ListRequest(prefix: ObjectName(base), maxKeys: 2))
+            #expect(page.objects.map(\.name) == ["\(base)-a", "\(base)-b"])
+            let rest = try await store.list(ListRequest(prefix: ObjectName(base), continuationToken: page.nextContinuationToken))
+            #expect(rest.objects.map(\.name) == ["\(base)-c"])
 
             try await store.delete("\(base)-c", ifMatch: nil)
             let deleted = try await store.deleteMany(["\(base)-a", "\(base)-b"])
             #expect(Set(deleted.deleted) == ["\(base)-a", "\(base)-b"] && deleted.failed.isEmpty)
-            #expect(try await store.list(ListRequest(prefix: base)).objects.isEmpty)
+            #expect(try await store.list(ListRequest(prefix: ObjectName(base))).objects.isEmpty)
             try await store.headBucket()
         }
     }

@@ -1,0 +1,103 @@
+import HTTPTypes
+import Hummingbird
+import KVStore
+import Logging
+import NIOCore
+
+/// Turns every error into the API's JSON error response, so clients never see an HTML page, an
+/// empty body or a dropped connection. Runs inside ``RequestIDMiddleware`` so errors carry the
+/// request id.
+public struct ErrorMiddleware: RouterMiddleware {
+    public typealias Context = KVRequestContext
+
+    private let routes: RouteTable
+    private let maxValueBytes: Int
+
+    /// - Parameters:
+    ///   - routes: the API's paths and methods, to tell 405 from 404.
+    ///   - maxValueBytes: the value size limit, for the 413 message.
+    public init(routes: RouteTable, maxValueBytes: Int) {
+        self.routes = routes
+        self.maxValueBytes = maxValueBytes
+    }
+
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            return await self.routeByBytes(request, context: context, routerError: error)
+        } catch {
+            return self.recover(from: error, request: request, context: context)
+        }
+    }
+
+    /// Hummingbird's router splits a path into `Character`s, so it does not see a `/` followed by
+    /// a combining mark (a raw, unencoded key like `/kv/a/\u{301}b`) as a separator and finds no
+    /// route. The route table matches by bytes; when it has the endpoint, it answers.
+    @inline(never)
+    private func routeByBytes(_ request: Request, context: Context, routerError: HTTPError) async -> Response {
+        guard let handler = self.routes.handler(forPath: request.uri.path, method: request.method) else {
+            return self.recover(from: routerError, request: request, context: context)
+        }
+        do {
+            return try await handler(request, context)
+        } catch {
+            return self.recover(from: error, request: request, context: context)
+        }
+    }
+
+    /// Kept out of line and synchronous: its locals then live on the thread's stack, not in the
+    /// async frame that every keep-alive connection's task keeps at its high-water mark.
+    @inline(never)
+    private func recover(from error: any Error, request: Request, context: Context) -> Response {
+        let apiError = self.apiError(for: error, request: request)
+        if error is CancellationError {
+            context.logger.warning("request cut off by shutdown", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
+        } else if apiError.status.kind == .serverError {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+        }
+        return Self.response(for: apiError, request: request, requestID: context.requestID)
+    }
+
+    private func apiError(for error: any Error, request: Request) -> APIError {
+        switch error {
+        case is CancellationError:
+            return .shuttingDown
+        case is NIOTooManyBytesError:
+            return .valueTooLarge(limit: self.maxValueBytes)
+        case let error as HTTPError where error.status == .notFound:
+            // The router found no endpoint: either the path is unknown or the method is wrong.
+            if let allowed = self.routes.allowedMethods(forPath: request.uri.path) {
+                return .methodNotAllowed(request.method, allowed: allowed)
+            }
+            return .routeNotFound(request.uri.path)
+        case let error as any HTTPResponseError:
+            return APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
+        default:
+            return APIError.describing(error)
+        }
+    }
+
+    /// The response for `error`; 304 and HEAD responses have no body, as HTTP requires.
+    static func response(for error: APIError, request: Request, requestID: String) -> Response {
+        var headers = error.headers
+        if error.status == .notModified {
+            return Response(status: error.status, headers: headers)
+        }
+        headers[.contentType] = "application/json; charset=utf-8"
+        let body = error.body(requestID: requestID)
+        if request.method == .head {
+            headers[.contentLength] = String(body.readableBytes)
+            return Response(status: error.status, headers: headers)
+        }
+        return Response(status: error.status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    private static func code(for status: HTTPResponse.Status) -> String {
+        String(status.reasonPhrase.lowercased().map { $0 == " " ? "_" : $0 })
+    }
+}

@@ -1,0 +1,42 @@
+import NIOCore
+import ObjectStore
+
+/// How a value is laid out in its object: the value's bytes, then the 16 bytes of its write's
+/// ``WriteID`` (the trailer), with the id's hex in the `write-id` metadata.
+///
+/// The trailer makes every write's bytes, and so its S3 ETag, unique: a rewrite of the same
+/// value is a different object, so `If-Match`, a 304 revalidation, the sweeper's conditional
+/// delete and a client's compare-and-swap all see it, on every backend, at no extra request.
+/// The cost: an object under `kv/` or `versions/` is its value followed by 16 bytes, which other
+/// S3 tools that read the bucket directly see too.
+enum ValueEncoding {
+    /// Bytes an object holds beyond its value.
+    static let trailerBytes = WriteID.byteCount
+
+    /// The object body for `value` written as `writeID`.
+    static func body(_ value: ByteBuffer, writeID: WriteID) -> ByteBuffer {
+        var body = ByteBufferAllocator().buffer(capacity: value.readableBytes + Self.trailerBytes)
+        body.writeImmutableBuffer(value)
+        body.writeBytes(writeID.bytes)
+        return body
+    }
+
+    /// The value held by an object body with `metadata`; a body without a write id is all value.
+    ///
+    /// - Throws: ``KVError/Code/backendFailure`` when the body does not end with its write id:
+    ///   it was not written by s3kv, or was altered.
+    static func value(of body: ByteBuffer, metadata: EntryMetadata, name: ObjectName) throws(KVError) -> ByteBuffer {
+        guard let writeID = metadata.writeID else { return body }
+        guard body.readableBytes >= Self.trailerBytes,
+            body.getBytes(at: body.readerIndex + body.readableBytes - Self.trailerBytes, length: Self.trailerBytes) == writeID.bytes
+        else {
+            throw KVError(.backendFailure, "the object '\(name)' does not end with its write id \(writeID); it was altered outside s3kv")
+        }
+        return body.getSlice(at: body.readerIndex, length: body.readableBytes - Self.trailerBytes)!
+    }
+
+    /// The size of the value in an object of `objectSize` bytes with `metadata`.
+    static func valueSize(objectSize: Int, metadata: EntryMetadata) -> Int {
+        metadata.writeID == nil ? objectSize : max(0, objectSize - Self.trailerBytes)
+    }
+}

@@ -1,0 +1,93 @@
+import ObjectStore
+
+/// A failure of a key-value operation, in the domain's terms.
+///
+/// Backend failures keep the backend's message so operators can see what went wrong; they never
+/// contain credentials.
+public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case notFound, versionNotFound, conditionFailed, conflict, notModified, invalidRequest, backendUnavailable
+            case outcomeUnknown, backendFailure
+        }
+        private let base: Base
+
+        /// No value is stored under the key.
+        public static let notFound = Code(base: .notFound)
+        /// The key exists (or existed) but not in the version asked for.
+        public static let versionNotFound = Code(base: .versionNotFound)
+        /// A conditional request's condition does not hold.
+        public static let conditionFailed = Code(base: .conditionFailed)
+        /// Other writers kept changing the key; the write was not made and may be retried.
+        public static let conflict = Code(base: .conflict)
+        /// A conditional read matched the current value's tag.
+        public static let notModified = Code(base: .notModified)
+        /// The request cannot be carried out as given.
+        public static let invalidRequest = Code(base: .invalidRequest)
+        /// The backend cannot be reached or is overloaded; retrying later may succeed.
+        public static let backendUnavailable = Code(base: .backendUnavailable)
+        /// The backend lost the answer to a conditional write or delete and what became of it
+        /// cannot be established (the evidence was overwritten): it may or may not have been
+        /// applied. Read the key before retrying, so a compare-and-swap is not applied twice.
+        public static let outcomeUnknown = Code(base: .outcomeUnknown)
+        /// The backend failed in a way a retry will not fix (for example, access denied).
+        public static let backendFailure = Code(base: .backendFailure)
+
+        public var description: String { self.base.rawValue }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(self.code): \(self.message)" }
+
+    static func notFound(_ key: Key) -> KVError { .init(.notFound, "no value is stored under key '\(key)'") }
+    static func conditionFailed(_ key: Key) -> KVError {
+        .init(.conditionFailed, "the precondition on key '\(key)' does not hold")
+    }
+
+    static func notModified(_ key: Key) -> KVError { .init(.notModified, "key '\(key)' is not modified") }
+    static func versionNotFound(_ key: Key, _ version: Int64) -> KVError {
+        .init(.versionNotFound, "key '\(key)' has no version \(version) (it never existed, expired or was pruned from history)")
+    }
+    static func conflict(_ key: Key, attempts: Int) -> KVError {
+        .init(.conflict, "key '\(key)' changed under \(attempts) consecutive attempts to write it; retry")
+    }
+
+    static func outcomeUnknown(_ key: Key, _ error: any Error) -> KVError {
+        .init(
+            .outcomeUnknown,
+            "the storage backend did not confirm whether the write of key '\(key)' was applied, and it cannot be established "
+                + "now (\(error)); read the key before retrying"
+        )
+    }
+
+    /// Translates a backend error raised while working on many keys (a listing or a batch),
+    /// where no answer means "this key is absent".
+    static func from(_ error: any Error) -> any Error {
+        guard let error = error as? ObjectStoreError else { return error }
+        switch error.code {
+        case .invalidArgument: return KVError(.invalidRequest, error.message)
+        case .unavailable: return KVError(.backendUnavailable, "the storage backend is unavailable: \(error.message)")
+        case .outcomeUnknown:
+            return KVError(.outcomeUnknown, "the storage backend did not confirm whether the request was applied: \(error.message)")
+        default: return KVError(.backendFailure, "the storage backend failed: \(error.message)")
+        }
+    }
+
+    /// Translates a backend error raised while working on `key`.
+    static func from(_ error: any Error, key: Key) -> any Error {
+        guard let error = error as? ObjectStoreError else { return error }
+        switch error.code {
+        case .notFound: return KVError.notFound(key)
+        case .preconditionFailed: return KVError.conditionFailed(key)
+        case .notModified: return KVError.notModified(key)
+        default: return from(error)
+        }
+    }
+}
