@@ -117,6 +117,7 @@ let package = Package(
             dependencies: [
                 "ObjectStore", "KVStore", "S3",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
@@ -135,7 +136,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ObjectStoreTests",
-            dependencies: ["ObjectStore", "S3", "TestSupport"],
+            dependencies: [
+                "ObjectStore", "S3", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

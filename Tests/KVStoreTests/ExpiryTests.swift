@@ -151,4 +151,30 @@ import Testing
             #expect(try await objects.list(ListRequest(prefix: "expiry/")).objects.isEmpty)
         }
     }
+
+    @Test("an index entry the backend keeps failing on does not stop the sweep of the entries after it", arguments: TestBackend.all)
+    func failingEntryDoesNotBlockTheRest(_ backend: TestBackend) async throws {
+        try await backend.withObjects { base in
+            let objects = TestObjectStore(base)
+            let clock = ManualClock()
+            let store = KeyValueStore(objects: objects, configuration: Self.configuration, clock: clock.storeClock)
+            // "a" expires first, so its index entry comes first.
+            _ = try await store.put(try Key("a"), value: bytes("x"), ttl: TimeToLive(milliseconds: 1000))
+            _ = try await store.put(try Key("b"), value: bytes("x"), ttl: TimeToLive(milliseconds: 2000))
+            _ = try await store.put(try Key("c"), value: bytes("x"), ttl: TimeToLive(milliseconds: 3000))
+            clock.advance(.seconds(120))
+            objects.beforeEachOperation { operation in
+                if operation.name == "kv/a" { throw ObjectStoreError(.backendFailure, "InternalError: injected for one key") }
+            }
+            let first = try await ExpirySweeper(store: store).sweep()
+            #expect(first.examined == 3 && first.reclaimed == 2 && first.failed == 1)
+            let second = try await ExpirySweeper(store: store).sweep()
+            #expect(second.examined == 1 && second.failed == 1, "the failed entry stays in the index")
+            objects.beforeEachOperation(nil)
+            let third = try await ExpirySweeper(store: store).sweep()
+            #expect(third.reclaimed == 1 && third.failed == 0)
+            #expect(try await base.list(ListRequest(prefix: "kv/")).objects.isEmpty)
+            #expect(try await base.list(ListRequest(prefix: "expiry/")).objects.isEmpty)
+        }
+    }
 }

@@ -51,6 +51,42 @@ import Testing
     }
 }
 
+@Suite struct StoreLimitsTests {
+    @Test("a content type with control characters is an invalid request on every backend, never a retry", arguments: TestBackend.all)
+    func controlCharactersInContentType(_ backend: TestBackend) async throws {
+        try await backend.withObjects { objects in
+            let store = KeyValueStore(objects: objects)
+            for contentType in ["text/plain\u{1}", "a\nb", "caf\u{E9}/x", "x\u{7F}"] {
+                await expectCode(.invalidRequest) { try await store.put(try Key("k"), value: bytes("v"), contentType: contentType) }
+                let batch = await store.putMany([BatchWrite(key: try Key("b"), value: bytes("v"), contentType: contentType)], concurrency: 1)
+                #expect((try? batch[0].get()) == nil)
+                #expect((batch[0].error as? KVError)?.code == .invalidRequest)
+            }
+            await expectCode(.notFound) { try await store.get(try Key("k")) }
+        }
+    }
+
+    @Test("the largest value is what the backend can store and return whole, less the write id")
+    func largestValue() async throws {
+        let objects = MemoryObjectStore(limits: ObjectStoreLimits(maximumObjectBytes: 4096))
+        let store = KeyValueStore(objects: objects)
+        #expect(store.maximumValueBytes == 4096 - KeyValueStore.objectOverheadBytes)
+        let value = ByteBuffer(repeating: 9, count: store.maximumValueBytes)
+        _ = try await store.put(try Key("max"), value: value)
+        #expect(try await KeyValueStore(objects: objects).get(try Key("max")).value == value)
+        await expectCode(.invalidRequest) {
+            try await store.put(try Key("over"), value: ByteBuffer(repeating: 9, count: store.maximumValueBytes + 1))
+        }
+    }
+}
+
+extension Result {
+    var error: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
+
 func expectCode<T>(_ code: KVError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async {
     do {
         _ = try await body()

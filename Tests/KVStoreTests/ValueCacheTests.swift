@@ -163,4 +163,25 @@ import Testing
         _ = try await store.put(try Key("k"), value: bytes("2"))
         #expect(objects.operations == ["put versions/k/00000000000000000001", "put kv/k"])
     }
+
+    @Test("the staleness bound runs on the monotonic clock: setting the wall clock back does not stretch it")
+    func monotonicStaleness() async throws {
+        let objects = TestObjectStore(MemoryObjectStore())
+        let clock = ManualClock()
+        let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(cache: .init(maxStaleness: .seconds(1))), clock: clock.storeClock)
+        let key = try Key("k")
+        _ = try await store.put(key, value: bytes("v"))
+        objects.reset()
+        clock.stepWallClock(by: .seconds(-3600))
+        #expect(try await store.get(key).text == "v")
+        #expect(objects.operations.isEmpty, "still fresh")
+        clock.advance(.seconds(2))
+        #expect(try await store.get(key).text == "v")
+        #expect(objects.operations == ["get kv/k"], "revalidated once the bound passed, though the wall clock is an hour back")
+        // Set forward, it does not void the bound either.
+        objects.reset()
+        clock.stepWallClock(by: .seconds(7200))
+        #expect(try await store.get(key).text == "v")
+        #expect(objects.operations.isEmpty)
+    }
 }

@@ -97,4 +97,45 @@ import Testing
         #expect(next.version == 2)
         #expect(try await store.get(key, version: 1).text == "v1")
     }
+
+    @Test("a key's history lists only its own versions, however many versions its child keys have", arguments: TestBackend.all)
+    func childKeysDoNotCrowdOutHistory(_ backend: TestBackend) async throws {
+        try await backend.withObjects { objects in
+            let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(versionHistory: 3))
+            let key = try Key("a")
+            for round in 1...3 { _ = try await store.put(key, value: bytes("a\(round)")) }
+            // Child keys whose names sort among and around a's version names, with many versions:
+            // more than a listing page (1,000) of objects under versions/a/.
+            let children = try ["0", "00000000000000000002x", "b"].map { try Key("a/\($0)") }
+            let versionsPerChild = backend == .s3 ? 400 : 700
+            for child in children {
+                for version in 1...versionsPerChild {
+                    let name = ObjectName("versions/\(child.rawValue)/") + ObjectName(String(format: "%020d", version))
+                    _ = try await objects.put(name, body: bytes("child"), options: PutOptions(metadata: ["version": "\(version)"]))
+                }
+            }
+            #expect(try await store.versions(of: key).map(\.version) == [3, 2, 1])
+            // Deleted and written again, the key continues its own numbering.
+            try await store.delete(key)
+            #expect(try await store.put(key, value: bytes("again")).version == 4)
+            #expect(try await store.get(key, version: 2).text == "a2")
+        }
+    }
+
+    @Test("history reads answer 503 while the backend is down, not 500")
+    func historyWhileBackendDown() async throws {
+        let objects = TestObjectStore(MemoryObjectStore())
+        let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(versionHistory: 3))
+        let key = try Key("k")
+        _ = try await store.put(key, value: bytes("1"))
+        _ = try await store.put(key, value: bytes("2"))
+        objects.beforeEachOperation { operation in
+            if operation.kind == .list || operation.name?.hasPrefix("versions/") == true {
+                throw ObjectStoreError(.unavailable, "connection refused")
+            }
+        }
+        await expectCode(.backendUnavailable) { try await store.versions(of: key) }
+        await expectCode(.backendUnavailable) { try await store.get(key, version: 1) }
+        await expectCode(.backendUnavailable) { try await store.put(try Key("new"), value: bytes("x")) }
+    }
 }

@@ -26,22 +26,6 @@ struct ConformanceContext: Sendable {
     func key(_ name: String) -> ObjectName { self.prefix + ObjectName(name) }
 }
 
-/// Asserts that `body` throws an ``ObjectStoreError`` with `code`.
-func expectError<T>(
-    _ code: ObjectStoreError.Code,
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () async throws -> T
-) async {
-    do {
-        _ = try await body()
-        Issue.record("expected \(code), but the call succeeded", sourceLocation: sourceLocation)
-    } catch let error as ObjectStoreError {
-        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
-    }
-}
-
 func bytes(_ string: String) -> ByteBuffer { ByteBuffer(string: string) }
 
 extension ObjectStore {

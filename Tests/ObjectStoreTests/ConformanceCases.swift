@@ -1,12 +1,14 @@
 import Foundation
 import NIOCore
 import ObjectStore
+import PropertyBased
+import TestSupport
 import TestSupport
 import Testing
 
 /// The storage contract, case by case. Every backend must pass all of them.
 enum Conformance {
-    static let cases: [ConformanceCase] = objectCases + conditionCases + listingCases
+    static let cases: [ConformanceCase] = objectCases + conditionCases + listingCases + identityCases
 
     static let objectCases: [ConformanceCase] = [
         .init(name: "put then get returns the exact bytes, type, metadata and MD5 ETag") { c in
@@ -171,6 +173,64 @@ enum Conformance {
             let nested = try await c.store.listAll(prefix: c.key("a/"), pageSize: 1000, delimiter: "/")
             #expect(nested.keys == [c.key("a/1"), c.key("a/2")])
             #expect(nested.prefixes == [c.key("a/3/")])
+        },
+    ]
+
+    /// Names are bytes: canonically equivalent names are different objects on every backend.
+    static let identityCases: [ConformanceCase] = [
+        .init(name: "canonically equivalent names are different objects: put, get, list and delete each alone") { c in
+            let composed = c.key("x\u{E9}")  // é as one scalar
+            let decomposed = c.key("xe\u{301}")  // e and a combining acute
+            #expect(composed.string == decomposed.string, "Swift calls the texts equal")
+            #expect(composed != decomposed)
+            _ = try await c.store.put(composed, body: bytes("AAAA"), options: PutOptions())
+            _ = try await c.store.put(decomposed, body: bytes("BBBB"), options: PutOptions())
+            #expect(try await c.store.get(composed, ifNoneMatch: nil).body == bytes("AAAA"))
+            #expect(try await c.store.get(decomposed, ifNoneMatch: nil).body == bytes("BBBB"))
+            #expect(try await c.store.listAll(prefix: c.prefix, pageSize: 1).keys == [decomposed, composed])
+            try await c.store.delete(composed, ifMatch: nil)
+            await expectError(.notFound) { try await c.store.head(composed, ifNoneMatch: nil) }
+            #expect(try await c.store.get(decomposed, ifNoneMatch: nil).body == bytes("BBBB"))
+            _ = try await c.store.deleteMany([decomposed])
+            #expect(try await c.store.listAll(prefix: c.prefix, pageSize: 10).keys.isEmpty)
+        },
+        .init(name: "a '/' followed by a combining mark is still a delimiter, and prefixes match by bytes") { c in
+            for name in ["a/\u{301}b", "a/c", "\u{301}zz1", "zz1"] {
+                _ = try await c.store.put(c.key(name), body: bytes(name), options: PutOptions())
+            }
+            let grouped = try await c.store.listAll(prefix: c.prefix, pageSize: 1000, delimiter: "/")
+            #expect(grouped.prefixes == [c.key("a/")])
+            #expect(grouped.keys == [c.key("zz1"), c.key("\u{301}zz1")])
+            let marked = try await c.store.listAll(prefix: c.key("\u{301}"), pageSize: 1000)
+            #expect(marked.keys == [c.key("\u{301}zz1")])
+            let after = try await c.store.list(ListRequest(prefix: c.prefix, startAfter: c.key("zz")))
+            #expect(after.objects.map(\.name) == [c.key("zz1"), c.key("\u{301}zz1")])
+        },
+        .init(name: "property: hostile names each keep their own body, and a listing returns each once, in byte order") { c in
+            await propertyCheck(count: 12, input: HostileText.names(2...8)) { names in
+                let base = c.key("p-\(UUID().uuidString)/")
+                for (index, name) in names.enumerated() {
+                    _ = try await c.store.put(base + ObjectName(name), body: bytes("\(index)"), options: PutOptions())
+                }
+                for (index, name) in names.enumerated() {
+                    #expect(try await c.store.get(base + ObjectName(name), ifNoneMatch: nil).body == bytes("\(index)"), "\(Array(name.utf8))")
+                }
+                let expected = names.map { base + ObjectName($0) }.sorted()
+                for pageSize in [1, 3, 1000] {
+                    #expect(try await c.store.listAll(prefix: base, pageSize: pageSize).keys == expected, "page size \(pageSize)")
+                }
+                // Common prefixes split at the first byte 0x2F after the prefix, whatever follows it.
+                let grouped = try await c.store.listAll(prefix: base, pageSize: 1000, delimiter: "/")
+                let slash = UInt8(ascii: "/")
+                let expectedPrefixes = Set(names.compactMap { name -> ObjectName? in
+                    guard let end = name.utf8.firstIndex(of: slash) else { return nil }
+                    return base + ObjectName(String(name.utf8[...end])!)
+                })
+                #expect(grouped.prefixes == expectedPrefixes.sorted())
+                #expect(grouped.keys == names.filter { !$0.utf8.contains(slash) }.map { base + ObjectName($0) }.sorted())
+                _ = try await c.store.deleteMany(expected)
+                #expect(try await c.store.listAll(prefix: base, pageSize: 1000).keys.isEmpty)
+            }
         },
     ]
 }
