@@ -138,13 +138,19 @@ let package = Package(
             name: "ObjectStoreTests",
             dependencies: [
                 "ObjectStore", "S3", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "S3Tests",
-            dependencies: ["S3", "ObjectStore"],
+            dependencies: [
+                "S3", "ObjectStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             exclude: ["aws-sigv4"],
             swiftSettings: swiftSettings
         ),

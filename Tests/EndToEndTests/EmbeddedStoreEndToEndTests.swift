@@ -54,6 +54,20 @@ import Testing
         #expect(!result.stdout.contains("listening"))
     }
 
+    @Test("KV_MAX_VALUE_BYTES above what the backend can store and return whole stops start-up")
+    func valueLimitAboveTheBackend() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3kv-limit-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // SQLite holds at most 10^9 bytes in one value; 2 GiB would be acknowledged and unwritable.
+        let result = try runToCompletion(arguments: ["serve"], environment: [
+            "KV_STORAGE": "local", "KV_DATA_DIR": directory, "KV_MAX_VALUE_BYTES": "2GiB", "PORT": "0", "HOST": "127.0.0.1",
+        ])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("KV_MAX_VALUE_BYTES") && lines[0].contains("at most"), "\(result.stderr)")
+        #expect(!result.stdout.contains("listening"))
+    }
+
     @Test("`s3kv healthcheck` (the image's HEALTHCHECK) exits 0 for a serving server and 1 otherwise")
     func healthcheckCommand() throws {
         let server = try ServerProcess(environment: ["KV_STORAGE": "memory"])

@@ -10,6 +10,22 @@ enum HTTP {
         var headers: [(String, String)]
         var body: [UInt8]
         var text: String { String(decoding: self.body, as: UTF8.self) }
+
+        /// The first header named `name`, case-insensitively.
+        func header(_ name: String) -> String? {
+            self.headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+    }
+
+    /// As ``request(_:method:headers:body:)``, sent again (at most 5 times) while the answer is
+    /// a plain 503 (the backend was briefly unreachable): for steps a test needs to go through.
+    static func retrying(_ url: String, method: HTTPMethod, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
+        var response = try await request(url, method: method, headers: headers, body: body)
+        for _ in 0..<4 where response.status == 503 && !response.text.contains("outcome_unknown") {
+            try await Task.sleep(for: .milliseconds(100))
+            response = try await request(url, method: method, headers: headers, body: body)
+        }
+        return response
     }
 
     static func request(_ url: String, method: HTTPMethod, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {

@@ -1,5 +1,7 @@
+import Foundation
 import KVStore
 import NIOCore
+import S3
 import ObjectStore
 import TestSupport
 import Testing
@@ -77,6 +79,18 @@ import Testing
         await expectCode(.invalidRequest) {
             try await store.put(try Key("over"), value: ByteBuffer(repeating: 9, count: store.maximumValueBytes + 1))
         }
+    }
+
+    @Test("on S3, a value of the largest accepted size is read back whole", .enabled(if: S3TestServer.isEnabled))
+    func largestValueOnS3() async throws {
+        let objects = try await S3TestServer.store(bucket: "s3kv-kvstore", prefix: "limit-\(UUID().uuidString)/", maxResponseBytes: 64 << 10)
+        let store = KeyValueStore(objects: objects)
+        #expect(store.maximumValueBytes == (64 << 10) - KeyValueStore.objectOverheadBytes)
+        let value = ByteBuffer(repeating: 3, count: store.maximumValueBytes)
+        _ = try await store.put(try Key("max"), value: value)
+        let read = try await KeyValueStore(objects: objects).get(try Key("max"))
+        try await objects.client.shutdown()
+        #expect(read.value == value)
     }
 }
 

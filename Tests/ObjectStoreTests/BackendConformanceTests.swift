@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import GRDB
 import ObjectStore
 import TestSupport
 import Testing
@@ -89,6 +90,49 @@ import Testing
                 try await group.waitForAll()
             }
             #expect(String(buffer: try await store.get("counter", ifNoneMatch: nil).body) == "100")
+        }
+    }
+}
+
+/// The embedded store's schema: attributes apart from bodies, and data from v1 kept.
+@Suite struct SQLiteSchemaTests {
+    @Test("attributes and bodies are separate tables, so HEAD and listings never read a body")
+    func bodiesApart() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteObjectStore(directory: directory)
+            _ = try await store.put("big", body: ByteBuffer(repeating: 1, count: 1 << 20), options: PutOptions())
+            try store.close()
+            let database = try DatabaseQueue(path: directory + "/" + SQLiteObjectStore.fileName)
+            let columns = try await database.read { db in try db.columns(in: "object").map(\.name) }
+            #expect(columns == ["key", "size", "etag", "content_type", "metadata", "last_modified_ms"])
+            let bodies = try await database.read { db in try Int.fetchOne(db, sql: "SELECT length(data) FROM object_body") }
+            #expect(bodies == 1 << 20)
+        }
+    }
+
+    @Test("a database written by the first schema opens with every object intact")
+    func migratesFromV1() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try DatabaseQueue(path: directory + "/" + SQLiteObjectStore.fileName)
+            try await database.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE object (key BLOB NOT NULL PRIMARY KEY, body BLOB NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+                            content_type TEXT NOT NULL, metadata TEXT NOT NULL, last_modified_ms INTEGER NOT NULL);
+                        CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                        INSERT INTO grdb_migrations VALUES ('v1');
+                        INSERT INTO object VALUES (CAST('kv/a' AS BLOB), CAST('alpha' AS BLOB), 5, '"etag-a"', 'text/plain', '{"version":"3"}', 1700000000000);
+                        """
+                )
+            }
+            try database.close()
+            let store = try SQLiteObjectStore(directory: directory)
+            let object = try await store.get("kv/a", ifNoneMatch: nil)
+            #expect(String(buffer: object.body) == "alpha")
+            #expect(object.info.etag == ETag("\"etag-a\"") && object.info.metadata == ["version": "3"] && object.info.contentType == "text/plain")
+            #expect(try await store.list(ListRequest()).objects.map(\.name) == ["kv/a"])
+            #expect(store.limits.maximumObjectBytes >= 1_000_000)
+            try store.close()
         }
     }
 }

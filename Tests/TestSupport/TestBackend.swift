@@ -19,9 +19,12 @@ public enum S3TestServer {
     )
 
     /// A client of `bucket` on the test server, which is created when missing.
-    public static func store(bucket: String, prefix: String = "", endpoint: String? = nil) async throws -> S3ObjectStore {
+    public static func store(
+        bucket: String, prefix: String = "", endpoint: String? = nil, maxResponseBytes: Int? = nil
+    ) async throws -> S3ObjectStore {
         let endpoint = try #require(endpoint ?? Self.endpoint, "S3KV_TEST_S3_ENDPOINT is not set; run the tests with scripts/test")
-        let configuration = try S3Configuration(endpoint: endpoint, bucket: bucket, credentials: credentials)
+        var configuration = try S3Configuration(endpoint: endpoint, bucket: bucket, credentials: credentials)
+        if let maxResponseBytes { configuration.maxResponseBytes = maxResponseBytes }
         let store = S3ObjectStore(client: S3Client(configuration: configuration), prefix: prefix)
         do {
             try await store.headBucket()
