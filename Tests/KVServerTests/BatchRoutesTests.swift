@@ -101,6 +101,17 @@ import Testing
             #expect(try await client.execute(uri: "/kv/b", method: .get).text == "b")
         }
     }
+
+    @Test("a batch delete the backend fails reports each key with the API's snake_case code")
+    func deleteFailureCodes() async throws {
+        try await withAPI(objects: failingStore(ObjectStoreError(.unavailable, "connection refused"))) { client in
+            let response = try await client.execute(
+                uri: "/kv?delete", method: .post, headers: [.contentType: "application/json"], body: Self.json(#"{"keys":["a","b"]}"#)
+            )
+            #expect(response.status.code == 207)
+            #expect(response.text.contains(#""code":"backend_unavailable""#), "\(response.text)")
+        }
+    }
 }
 
 /// A memory store whose operations on some object names fail, as if the backend were down for them.

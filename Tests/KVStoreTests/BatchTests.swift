@@ -73,7 +73,7 @@ import Testing
             let store = KeyValueStore(objects: recording)
             let outcomes = await store.deleteMany([try Key("a"), try Key("b")], concurrency: 1)
             #expect(outcomes.count == 2)
-            #expect(outcomes.allSatisfy { if case .failed(let code, _) = $0 { code == "backendUnavailable" } else { false } })
+            #expect(outcomes.allSatisfy { if case .failed(let error) = $0 { error.code == .backendUnavailable } else { false } })
         }
     }
 }

@@ -142,7 +142,9 @@ struct BatchController: Sendable {
         for (key, outcome) in zip(keys, outcomes) {
             switch outcome {
             case .deleted: deleted.append(key.rawValue)
-            case .failed(let code, let message): failed.append(.init(key: key.rawValue, code: code, message: message))
+            case .failed(let error):
+                let apiError = APIError(error)
+                failed.append(.init(key: key.rawValue, code: apiError.code, message: apiError.message))
             }
         }
         return try JSONResponse.make(DeleteBatchResponse(deleted: deleted, failed: failed), status: failed.isEmpty ? .ok : .init(code: 207, reasonPhrase: "Multi-Status"))

@@ -20,8 +20,8 @@ public struct BatchWrite: Sendable {
 public enum BatchDeleteOutcome: Sendable, Equatable {
     /// The key holds no value now (it may have held none before).
     case deleted
-    /// The backend did not delete it; the code and message say why.
-    case failed(code: String, message: String)
+    /// The key was not deleted; the error says why.
+    case failed(KVError)
 }
 
 extension KeyValueStore {
@@ -71,7 +71,7 @@ extension KeyValueStore {
                 let failures = Dictionary(result.failed.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
                 return chunk.map { key -> BatchDeleteOutcome in
                     guard let failure = failures[BucketLayout.valueObject(for: key)] else { return .deleted }
-                    return .failed(code: failure.code, message: failure.message)
+                    return .failed(KVError(.backendFailure, "the storage backend did not delete key '\(key)': \(failure.code): \(failure.message)"))
                 }
             } catch {
                 return Array(repeating: Self.failure(KVError.from(error)), count: chunk.count)
@@ -84,8 +84,8 @@ extension KeyValueStore {
     }
 
     private static func failure(_ error: any Error) -> BatchDeleteOutcome {
-        if let error = error as? KVError { return .failed(code: error.code.description, message: error.message) }
-        return .failed(code: "backendFailure", message: "\(error)")
+        if let error = error as? KVError { return .failed(error) }
+        return .failed(KVError(.backendFailure, "the storage backend failed: \(error)"))
     }
 
     /// Runs `body` on every element, at most `concurrency` at a time; results in element order.
