@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ObjectStore
 
 /// A small S3 client over AsyncHTTPClient: signs each request with SigV4, retries what is safe
 /// to retry with exponential backoff and full jitter, and turns S3's XML errors into
@@ -18,12 +19,20 @@ public final class S3Client: Sendable {
     private let now: @Sendable () -> Date
     private let logger: Logger
     private let metrics: any MetricsFactory
+    /// Opens after consecutive unanswered requests, so an outage is answered at once.
+    public let circuit: CircuitBreaker
 
     /// The metric names this type reports, with their help texts.
     public static let metricHelp: [String: String] = [
-        retriesName: "S3 requests sent again after a retryable failure, by reason."
+        retriesName: "S3 requests sent again after a retryable failure, by reason.",
+        circuitName: "1 while the circuit to S3 is open (S3 is not answering; requests fail at once), else 0.",
+        circuitOpenedName: "Times the circuit to S3 opened.",
     ]
     static let retriesName = "s3kv_s3_retries_total"
+    static let circuitName = "s3kv_s3_circuit_open"
+    static let circuitOpenedName = "s3kv_s3_circuit_opened_total"
+    /// How long a probe of a backend behind an open circuit may take.
+    static let probeTimeout = Duration.seconds(1)
 
     /// A response: status, headers and the whole body.
     public struct Response: Sendable {
@@ -51,11 +60,38 @@ public final class S3Client: Sendable {
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         httpConfiguration.decompression = .disabled
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let gauge = Gauge(label: Self.circuitName, factory: metrics)
+        let opened = Counter(label: Self.circuitOpenedName, factory: metrics)
+        gauge.record(0)
+        self.circuit = CircuitBreaker(configuration: configuration.circuit) { open in
+            gauge.record(open ? 1 : 0)
+            if open {
+                opened.increment()
+                logger.warning("S3 is not answering: requests fail at once until a probe gets an answer")
+            } else {
+                logger.notice("S3 answers again")
+            }
+        }
     }
 
     /// Closes the connection pool.
     public func shutdown() async throws {
+        self.circuit.stop()
         try await self.http.shutdown()
+    }
+
+    /// One HeadBucket, bypassing the circuit: whether S3 answers at all.
+    private func probeBucket() async -> Bool {
+        do {
+            _ = try await Deadline.withTimeout(Self.probeTimeout) {
+                try await self.attempt(.HEAD, key: nil, query: [], headers: [], body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
+            }
+            return true
+        } catch let error as S3Error {
+            return error.status != 0 && error.status < 500
+        } catch {
+            return false
+        }
     }
 
     /// Which failures a request may be sent again after.
@@ -85,6 +121,8 @@ public final class S3Client: Sendable {
         body: ByteBuffer? = nil,
         replay: Replay = .idempotent
     ) async throws(S3Error) -> Response {
+        // Behind an open circuit nothing is sent: the backend is not answering anyone.
+        guard self.circuit.isClosed else { throw S3Error.circuitOpen }
         // Hashed once: retries resend the same payload.
         let payloadHash = body.map { SigV4Signer.payloadHash($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
         var attempt = 1
@@ -96,9 +134,15 @@ public final class S3Client: Sendable {
                 && (replay == .idempotent || !error.mayHaveBeenApplied)
             {
                 let delay = self.backoff(attempt: attempt)
+                // The retry budget is the caller's deadline: no retry starts that cannot finish.
+                if let remaining = Deadline.remaining, remaining < delay + self.configuration.minimumAttemptTime { throw error }
                 self.logger.debug("retrying S3 request", metadata: ["error": "\(error.code)", "attempt": "\(attempt)"])
                 Counter(label: Self.retriesName, dimensions: [("reason", error.retryReason)], factory: self.metrics).increment()
-                try? await Task.sleep(for: delay)
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    throw S3Error.cancelled
+                }
                 attempt += 1
             }
         }
@@ -141,15 +185,25 @@ public final class S3Client: Sendable {
             request.headers.replaceOrAdd(name: "content-length", value: "0")
         }
 
+        // One deadline covers the whole exchange, headers and body, capped by the caller's.
+        var timeout = self.configuration.requestTimeout
+        if let remaining = Deadline.remaining {
+            guard remaining > .zero else { throw S3Error.deadlineExceeded }
+            timeout = min(timeout, remaining)
+        }
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await self.http.execute(request, timeout: .init(self.configuration.requestTimeout))
+            response = try await self.http.execute(request, deadline: .now() + .init(timeout))
             bytes = try await response.body.collect(upTo: self.configuration.maxResponseBytes)
         } catch {
-            throw Self.transportError(error, host: self.configuration.hostHeader)
+            if Task.isCancelled { throw S3Error.cancelled }
+            let failure = Self.transportError(error, host: self.configuration.hostHeader)
+            if failure.isRetryable { self.circuit.recordFailure { await self.probeBucket() } }
+            throw failure
         }
         let status = Int(response.status.code)
+        if status >= 500 { self.circuit.recordFailure { await self.probeBucket() } } else { self.circuit.recordAnswer() }
         if (200..<300).contains(status) || status == 304 {
             return Response(status: status, headers: response.headers, body: bytes)
         }

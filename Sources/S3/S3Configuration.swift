@@ -19,10 +19,16 @@ public struct S3Configuration: Sendable {
     public var baseBackoff: Duration
     public var maxBackoff: Duration
     public var connectTimeout: Duration
-    /// Deadline of one attempt, from sending the request to the end of the response.
+    /// Deadline of one attempt, from sending the request to the end of the response; a caller's
+    /// shorter deadline (``Deadline``) caps it.
     public var requestTimeout: Duration
+    /// A retry is not started unless at least this much of the caller's deadline remains after
+    /// its backoff: an attempt with less could only time out.
+    public var minimumAttemptTime: Duration
     /// The largest response body accepted.
     public var maxResponseBytes: Int
+    /// When requests stop being sent to a backend that does not answer.
+    public var circuit: CircuitBreaker.Configuration
 
     /// - Parameter endpoint: for example `http://127.0.0.1:9000` or `https://s3.eu-west-1.amazonaws.com`.
     public init(
@@ -48,8 +54,10 @@ public struct S3Configuration: Sendable {
         self.baseBackoff = .milliseconds(100)
         self.maxBackoff = .seconds(20)
         self.connectTimeout = .seconds(5)
-        self.requestTimeout = .seconds(60)
+        self.requestTimeout = .seconds(10)
+        self.minimumAttemptTime = .milliseconds(250)
         self.maxResponseBytes = 1 << 30
+        self.circuit = CircuitBreaker.Configuration()
     }
 
     /// The Host header: the bucket is part of it with virtual-hosted addressing.

@@ -18,6 +18,18 @@ public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
     /// worth resending.
     public static let invalidRequestCode = "InvalidRequest"
 
+    /// The caller's deadline passed before the request was sent: not applied, not retried.
+    public static let deadlineExceeded = S3Error(
+        code: "DeadlineExceeded", message: "the request's deadline passed before it could be sent", status: 0
+    )
+    /// The caller was cancelled (its client went away or its deadline passed) while the request
+    /// was under way: its outcome is unknown, and it is not retried.
+    public static let cancelled = S3Error(code: "Cancelled", message: "the request was cancelled", status: 0)
+    /// S3 has not been answering (see ``CircuitBreaker``): the request was not sent.
+    public static let circuitOpen = S3Error(
+        code: "CircuitOpen", message: "S3 has not been answering; the request was not sent", status: 0
+    )
+
     public init(code: String, message: String, status: Int) {
         self.code = code
         self.message = message
@@ -40,7 +52,7 @@ public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
     /// skewed clocks, S3's own request timeout) are known not to have applied it.
     public var mayHaveBeenApplied: Bool {
         switch self.status {
-        case 0: self.code == Self.connectionLostCode || self.code == Self.timeoutCode
+        case 0: [Self.connectionLostCode, Self.timeoutCode, Self.cancelled.code].contains(self.code)
         case 503: false
         case 500...599: true
         default: false

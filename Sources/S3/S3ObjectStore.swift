@@ -211,6 +211,8 @@ public struct S3ObjectStore: ObjectStore {
             return ObjectStoreError(.accessDenied, "\(error.code): \(error.message)")
         case (0, S3Error.invalidRequestCode):
             return ObjectStoreError(.invalidArgument, error.message)
+        case (0, S3Error.circuitOpen.code), (0, S3Error.deadlineExceeded.code):
+            return ObjectStoreError(.unavailable, error.description)
         case (400, _) where Self.clientFaultCodes.contains(error.code):
             return ObjectStoreError(.invalidArgument, "\(error.code): \(error.message)")
         case _ where conditional && error.mayHaveBeenApplied:

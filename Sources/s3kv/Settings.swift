@@ -48,9 +48,19 @@ struct Settings: Sendable, Equatable {
         ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default 16MiB)"),
         ("KV_BATCH_MAX_BYTES", "largest batch request body (POST /kv), e.g. 64MiB (default 64MiB)"),
         ("KV_BATCH_CONCURRENCY", "items of a batch sent to the backend at once, 1 to 256 (default 16)"),
+        ("KV_BUFFER_BYTES", "request-body bytes all requests may hold in memory at once, e.g. 256MiB (default 256MiB)"),
+        ("KV_BUFFER_WAIT", "how long a request waits for buffer room before 503 overloaded, e.g. 1s; 0 refuses at once (default 1s)"),
+        ("KV_REQUEST_TIMEOUT", "how long a request may take, retries and waits included, e.g. 10s (default 10s)"),
+        ("KV_IDLE_TIMEOUT", "how long a connection may go without a request part: idle, or stalled mid-request (default 75s)"),
+        ("KV_HEADER_TIMEOUT", "how long a request's head may take to arrive once it has started (default 10s)"),
+        ("KV_MAX_CONNECTIONS", "connections served at once; more wait in the listen backlog (default 4096)"),
+        ("KV_MAX_IN_FLIGHT", "requests worked on at once; more are answered 503 overloaded (default 1024)"),
+        ("KV_MAX_HEADER_BYTES", "largest request head, e.g. 16KiB (default 16KiB)"),
         ("KV_CACHE_BYTES", "memory for the value cache, e.g. 64MiB; 0 turns it off (default 64MiB)"),
         ("KV_CACHE_MAX_VALUE_BYTES", "largest value the cache keeps (default 1MiB)"),
         ("KV_CACHE_MAX_STALENESS", "how long a cached value is served unchecked, e.g. 1s, 250ms; 0 checks every read (default 1s)"),
+        ("KV_CACHE_STALE_WHILE_REVALIDATE", "how long past that a value is served while one revalidation runs behind; 0 waits (default 10s)"),
+        ("KV_CACHE_STALE_IF_ERROR", "how long past that a value is served while the backend is unavailable; 0 never (default 0)"),
         ("KV_VERSION_HISTORY", "previous versions kept per key, 0 to 999; 0 keeps none (default 0)"),
         ("KV_SWEEP_INTERVAL", "time between passes reclaiming expired values, e.g. 60s (default 60s)"),
         ("LOG_LEVEL", "trace | debug | info | notice | warning | error | critical (default info)"),
@@ -90,8 +100,33 @@ struct Settings: Sendable, Equatable {
             maxValueBytes: maxValueBytes,
             maxBatchBytes: try reader.byteSize("KV_BATCH_MAX_BYTES", in: 1...(4 << 30)) ?? defaultServer.maxBatchBytes,
             batchConcurrency: try reader.integer("KV_BATCH_CONCURRENCY", in: 1...256, expected: "a number from 1 to 256")
-                ?? defaultServer.batchConcurrency
+                ?? defaultServer.batchConcurrency,
+            bufferBytes: try reader.byteSize("KV_BUFFER_BYTES", in: 1...(1 << 40)) ?? defaultServer.bufferBytes,
+            bufferWait: try reader.duration("KV_BUFFER_WAIT", allowZero: true) ?? defaultServer.bufferWait,
+            requestTimeout: try reader.duration("KV_REQUEST_TIMEOUT", allowZero: false) ?? defaultServer.requestTimeout,
+            idleTimeout: try reader.duration("KV_IDLE_TIMEOUT", allowZero: false) ?? defaultServer.idleTimeout,
+            headerTimeout: try reader.duration("KV_HEADER_TIMEOUT", allowZero: false) ?? defaultServer.headerTimeout,
+            maxConnections: try reader.integer("KV_MAX_CONNECTIONS", in: 1...1_000_000, expected: "a number from 1 to 1000000")
+                ?? defaultServer.maxConnections,
+            maxRequestsInFlight: try reader.integer("KV_MAX_IN_FLIGHT", in: 1...1_000_000, expected: "a number from 1 to 1000000")
+                ?? defaultServer.maxRequestsInFlight,
+            maxHeaderBytes: try reader.byteSize("KV_MAX_HEADER_BYTES", in: 1024...(1 << 20)) ?? defaultServer.maxHeaderBytes
         )
+        // The largest request must fit in the budget, or it could never be served.
+        if self.server.bufferBytes < self.server.maxValueBytes {
+            throw ConfigurationError(
+                variable: "KV_BUFFER_BYTES",
+                message: "\(self.server.bufferBytes) bytes cannot hold one value of KV_MAX_VALUE_BYTES (\(self.server.maxValueBytes) bytes)"
+            )
+        }
+        let batchNeed = self.server.maxBatchBytes * BatchBuffering.expansion
+        if self.server.bufferBytes < batchNeed {
+            throw ConfigurationError(
+                variable: "KV_BUFFER_BYTES",
+                message: "\(self.server.bufferBytes) bytes cannot hold one batch of KV_BATCH_MAX_BYTES, which takes "
+                    + "\(BatchBuffering.expansion) times its size while decoded (\(batchNeed) bytes)"
+            )
+        }
 
         let defaultStorage: StorageKind = reader.string("S3_BUCKET") == nil ? .local : .s3
         self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
@@ -103,14 +138,16 @@ struct Settings: Sendable, Equatable {
         let cache = ValueCache.Configuration(
             capacityBytes: try reader.byteSize("KV_CACHE_BYTES", in: 0...(1 << 40)) ?? defaults.capacityBytes,
             maxValueBytes: try reader.byteSize("KV_CACHE_MAX_VALUE_BYTES", in: 1...Self.maximumValueBytesCeiling) ?? defaults.maxValueBytes,
-            maxStaleness: try reader.duration("KV_CACHE_MAX_STALENESS", allowZero: true) ?? defaults.maxStaleness
+            maxStaleness: try reader.duration("KV_CACHE_MAX_STALENESS", allowZero: true) ?? defaults.maxStaleness,
+            staleWhileRevalidate: try reader.duration("KV_CACHE_STALE_WHILE_REVALIDATE", allowZero: true) ?? defaults.staleWhileRevalidate,
+            staleIfError: try reader.duration("KV_CACHE_STALE_IF_ERROR", allowZero: true) ?? defaults.staleIfError
         )
         let history =
             try reader.integer(
                 "KV_VERSION_HISTORY", in: 0...KVStoreConfiguration.maximumVersionHistory,
                 expected: "a number of versions from 0 to \(KVStoreConfiguration.maximumVersionHistory)"
             ) ?? 0
-        self.store = KVStoreConfiguration(versionHistory: history, cache: cache)
+        self.store = KVStoreConfiguration(versionHistory: history, cache: cache, backgroundTimeout: self.server.requestTimeout)
         self.sweepInterval = try reader.duration("KV_SWEEP_INTERVAL", allowZero: false) ?? .seconds(60)
         self.s3 = self.storage == .s3 ? try S3Settings(reader) : nil
     }

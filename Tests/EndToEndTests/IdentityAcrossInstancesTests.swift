@@ -10,7 +10,10 @@ import Testing
 
     /// Two servers sharing one backend, with a one-second cache staleness bound.
     static func pair(_ backend: String, directory: String) throws -> (ServerProcess, ServerProcess) {
-        var environment = ["KV_CACHE_MAX_STALENESS": "1s", "KV_VERSION_HISTORY": "5", "KV_SWEEP_INTERVAL": "1h"]
+        // No stale-while-revalidate window: the bound under test is the staleness bound alone.
+        var environment = [
+            "KV_CACHE_MAX_STALENESS": "1s", "KV_CACHE_STALE_WHILE_REVALIDATE": "0", "KV_VERSION_HISTORY": "5", "KV_SWEEP_INTERVAL": "1h",
+        ]
         if backend == "local" {
             environment.merge(["KV_STORAGE": "local", "KV_DATA_DIR": directory]) { $1 }
         } else {

@@ -14,6 +14,7 @@ import Testing
 /// Runs `body` against the API on a fresh in-memory store, with request ids `req-1`, `req-2`, ...
 func withAPI(
     maxValueBytes: Int = 1024,
+    server: ServerConfiguration? = nil,
     objects: any ObjectStore = MemoryObjectStore(),
     store configuration: KVStoreConfiguration = .init(),
     clock: StoreClock = .system,
@@ -24,7 +25,7 @@ func withAPI(
     let counter = Mutex(0)
     let router = KVApplication.router(
         store: KeyValueStore(objects: objects, configuration: configuration, metrics: metrics.factory, clock: clock),
-        configuration: ServerConfiguration(maxValueBytes: maxValueBytes),
+        configuration: server ?? ServerConfiguration(maxValueBytes: maxValueBytes),
         metrics: metrics,
         requestIDs: { "req-\(counter.withLock { $0 += 1; return $0 })" }
     )

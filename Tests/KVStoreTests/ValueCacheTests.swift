@@ -11,7 +11,8 @@ import Testing
         try await backend.withObjects { base in
             let objects = TestObjectStore(base)
             let clock = ManualClock()
-            let configuration = KVStoreConfiguration(cache: .init(maxStaleness: .seconds(2)))
+            // No stale-while-revalidate window: a read past the bound waits for its revalidation.
+            let configuration = KVStoreConfiguration(cache: .init(maxStaleness: .seconds(2), staleWhileRevalidate: .zero))
             let here = KeyValueStore(objects: objects, configuration: configuration, clock: clock.storeClock)
             let elsewhere = KeyValueStore(objects: base, configuration: configuration, clock: clock.storeClock)
             let key = try Key("k")
@@ -168,7 +169,8 @@ import Testing
     func monotonicStaleness() async throws {
         let objects = TestObjectStore(MemoryObjectStore())
         let clock = ManualClock()
-        let store = KeyValueStore(objects: objects, configuration: KVStoreConfiguration(cache: .init(maxStaleness: .seconds(1))), clock: clock.storeClock)
+        let configuration = KVStoreConfiguration(cache: .init(maxStaleness: .seconds(1), staleWhileRevalidate: .zero))
+        let store = KeyValueStore(objects: objects, configuration: configuration, clock: clock.storeClock)
         let key = try Key("k")
         _ = try await store.put(key, value: bytes("v"))
         objects.reset()
@@ -183,5 +185,58 @@ import Testing
         clock.stepWallClock(by: .seconds(7200))
         #expect(try await store.get(key).text == "v")
         #expect(objects.operations.isEmpty)
+    }
+
+    @Test("stale-while-revalidate: a hot key's reads do not wait on a slow backend; one revalidation runs behind them")
+    func staleWhileRevalidate() async throws {
+        let base = MemoryObjectStore()
+        let objects = TestObjectStore(base)
+        let clock = ManualClock()
+        let configuration = KVStoreConfiguration(cache: .init(maxStaleness: .seconds(1), staleWhileRevalidate: .seconds(10)))
+        let store = KeyValueStore(objects: objects, configuration: configuration, clock: clock.storeClock)
+        let key = try Key("hot")
+        _ = try await store.put(key, value: bytes("1"))
+        _ = try await KeyValueStore(objects: base).put(key, value: bytes("2"), precondition: .ifExists)
+        let slow = Gate()
+        objects.beforeEachOperation { operation in
+            if operation.kind == .get { await slow.wait() }
+        }
+        objects.reset()
+        clock.advance(.seconds(2))
+        // Past the bound, within the window: every read answers from the cache at once, and
+        // exactly one revalidation goes to the (slow) backend.
+        for _ in 0..<20 { #expect(try await store.get(key).text == "1") }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(objects.operations == ["get kv/hot"])
+        await slow.open()
+        // Once it answers, the new value is served.
+        for _ in 0..<100 where try await store.get(key).text != "2" { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await store.get(key).text == "2")
+        // A client's no-cache asks the backend whatever the cache holds.
+        objects.reset()
+        #expect(try await store.get(key, fresh: true).text == "2")
+        #expect(objects.operations == ["get kv/hot"])
+        // Past the window too, a read waits for the backend.
+        objects.reset()
+        clock.advance(.seconds(12))
+        #expect(try await store.get(key).text == "2")
+        #expect(objects.operations == ["get kv/hot"])
+    }
+
+    @Test("stale-if-error: while the backend is down a cached value is served within the window, and not past it")
+    func staleIfError() async throws {
+        let objects = TestObjectStore(MemoryObjectStore())
+        let clock = ManualClock()
+        let configuration = KVStoreConfiguration(
+            cache: .init(maxStaleness: .seconds(1), staleWhileRevalidate: .zero, staleIfError: .seconds(30))
+        )
+        let store = KeyValueStore(objects: objects, configuration: configuration, clock: clock.storeClock)
+        let key = try Key("k")
+        _ = try await store.put(key, value: bytes("v"))
+        objects.beforeEach { _ in throw ObjectStoreError(.unavailable, "connection refused") }
+        clock.advance(.seconds(10))
+        #expect(try await store.get(key).text == "v")
+        clock.advance(.seconds(30))
+        await expectCode(.backendUnavailable) { try await store.get(key) }
     }
 }

@@ -64,7 +64,15 @@ import Testing
                     let instance = KeyValueStore(objects: objects, configuration: configuration)
                     group.addTask {
                         var receipts: [WriteReceipt] = []
-                        for round in 0..<10 { receipts.append(try await instance.put(key, value: bytes("w\(writer)-r\(round)"))) }
+                        for round in 0..<10 {
+                            // A 409 write_conflict writes nothing and asks for a retry, as a client would.
+                            for attempt in 0..<5 {
+                                do {
+                                    receipts.append(try await instance.put(key, value: bytes("w\(writer)-r\(round)")))
+                                    break
+                                } catch let error as KVError where error.code == .conflict && attempt < 4 {}
+                            }
+                        }
                         return receipts
                     }
                 }

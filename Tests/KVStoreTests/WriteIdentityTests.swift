@@ -22,7 +22,7 @@ import Testing
     func staleCacheAfterSameBytesRewrite(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let clock = ManualClock()
-            let configuration = KVStoreConfiguration(cache: .init(maxStaleness: .seconds(1)))
+            let configuration = KVStoreConfiguration(cache: .init(maxStaleness: .seconds(1), staleWhileRevalidate: .zero))
             let a = KeyValueStore(objects: objects, configuration: configuration, clock: clock.storeClock)
             let b = KeyValueStore(objects: objects, configuration: configuration, clock: clock.storeClock)
             let key = try Key("k")

@@ -1,47 +1,18 @@
 import Hummingbird
+import HummingbirdCore
 import KVStore
 import Logging
 import NIOCore
 import ServiceLifecycle
-
-/// Settings of the HTTP server.
-public struct ServerConfiguration: Sendable, Equatable {
-    /// The default value size limit: values are buffered in memory (the backend needs their
-    /// length and checksum before the upload), so the limit bounds memory per request.
-    public static let defaultMaxValueBytes = 16 * 1024 * 1024
-
-    /// The address to listen on.
-    public var host: String
-    /// The port to listen on; 0 picks a free port (reported once listening).
-    public var port: Int
-    /// The largest value a PUT accepts, in bytes.
-    public var maxValueBytes: Int
-    /// The largest batch request body, in bytes: batches are read whole before validation.
-    public var maxBatchBytes: Int
-    /// How many items of a batch go to the backend at once.
-    public var batchConcurrency: Int
-
-    public init(
-        host: String = "127.0.0.1",
-        port: Int = 8080,
-        maxValueBytes: Int = ServerConfiguration.defaultMaxValueBytes,
-        maxBatchBytes: Int = 64 * 1024 * 1024,
-        batchConcurrency: Int = 16
-    ) {
-        self.host = host
-        self.port = port
-        self.maxValueBytes = maxValueBytes
-        self.maxBatchBytes = maxBatchBytes
-        self.batchConcurrency = batchConcurrency
-    }
-}
 
 /// Builds the s3kv HTTP application.
 public enum KVApplication {
     /// The router with every endpoint and middleware, for the server and for tests.
     ///
     /// Middleware, outermost first: request id (so everything after it is tagged), telemetry
-    /// (sees the final status), errors (turns every error into a JSON answer).
+    /// (sees the final status), the request deadline (everything after it ends by then), errors
+    /// (turns every error into a JSON answer), the in-flight limit (a shed request still gets
+    /// its JSON 503).
     ///
     /// - Parameters:
     ///   - metrics: the registry HTTP metrics go to and `/metrics` serves.
@@ -55,10 +26,12 @@ public enum KVApplication {
         requestIDs: @escaping @Sendable () -> String = RequestIDMiddleware.randomID
     ) -> Router<KVRequestContext> {
         var routes = RouteTable()
-        let values = KVController(store: store, maxValueBytes: configuration.maxValueBytes)
+        let bodies = BodyReader(budget: BufferBudget(capacity: configuration.bufferBytes, maximumWait: configuration.bufferWait))
+        let values = KVController(store: store, maxValueBytes: configuration.maxValueBytes, bodies: bodies)
         values.declare(in: &routes)
         CollectionRoutes(
-            values: values, list: ListController(store: store), batch: BatchController(store: store, configuration: configuration)
+            values: values, list: ListController(store: store),
+            batch: BatchController(store: store, configuration: configuration, bodies: bodies)
         ).declare(in: &routes)
         OperationsController(readiness: readiness ?? ReadinessCheck(probe: store.probe), metrics: metrics).declare(in: &routes)
         APIDocsController().declare(in: &routes)
@@ -66,7 +39,9 @@ public enum KVApplication {
         let router = Router(context: KVRequestContext.self)
         router.add(middleware: RequestIDMiddleware(generate: requestIDs))
         router.add(middleware: TelemetryMiddleware(routes: routes, metrics: HTTPMetrics(factory: metrics.factory)))
+        router.add(middleware: DeadlineMiddleware(timeout: configuration.requestTimeout))
         router.add(middleware: ErrorMiddleware(routes: routes, maxValueBytes: configuration.maxValueBytes))
+        router.add(middleware: InFlightLimitMiddleware(limit: configuration.maxRequestsInFlight))
         routes.register(on: router)
         return router
     }
@@ -82,7 +57,26 @@ public enum KVApplication {
     ) -> some ApplicationProtocol {
         Application(
             router: router(store: store, configuration: configuration, metrics: metrics),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "s3kv"),
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(
+                    base: HTTP1Channel(
+                        responder: responder,
+                        configuration: HTTP1Channel.Configuration(
+                            idleTimeout: .init(configuration.idleTimeout),
+                            httpDecoderConfiguration: .init(
+                                maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes,
+                                maxHeaderFieldCount: 100
+                            )
+                        )
+                    ),
+                    headerTimeout: configuration.headerTimeout,
+                    rejections: .init(factory: metrics.factory)
+                )
+            },
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "s3kv",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)
+            ),
             services: services,
             onServerRunning: onServerRunning,
             logger: logger

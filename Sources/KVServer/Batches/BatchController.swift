@@ -12,23 +12,19 @@ import ObjectStore
 /// ``ServerConfiguration/batchConcurrency`` at a time, and the answer reports each item's
 /// outcome: 200 when all succeeded, 207 when some failed. A batch is not atomic.
 struct BatchController: Sendable {
+    static let bodyExpansion = BatchBuffering.expansion
+
     let store: KeyValueStore
     let configuration: ServerConfiguration
+    let bodies: BodyReader
 
     func post(_ request: Request, context: KVRequestContext) async throws -> Response {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > self.configuration.maxBatchBytes {
-            throw APIError.batchTooLarge(limit: self.configuration.maxBatchBytes)
+        let limit = self.configuration.maxBatchBytes
+        let deleting = request.uri.queryParameters.has("delete")
+        return try await self.bodies.withBody(request, limit: limit, tooLarge: .batchTooLarge(limit: limit), expansion: Self.bodyExpansion) {
+            body in
+            deleting ? try await self.delete(body) : try await self.write(body)
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: self.configuration.maxBatchBytes)
-        } catch is NIOTooManyBytesError {
-            throw APIError.batchTooLarge(limit: self.configuration.maxBatchBytes)
-        }
-        if request.uri.queryParameters.has("delete") {
-            return try await self.delete(body)
-        }
-        return try await self.write(body)
     }
 
     // MARK: Writes

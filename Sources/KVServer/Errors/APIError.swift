@@ -66,6 +66,25 @@ public struct APIError: Error, Sendable, Equatable {
         )
     }
 
+    /// A body that could not be read: it ended before its declared length, or its framing is
+    /// invalid. Nothing was written.
+    static let malformedBody = APIError(
+        .badRequest, code: "malformed_body", message: "the request body ended early or its framing is invalid; nothing was written"
+    )
+
+    /// The body did not arrive within the request timeout. Nothing was written.
+    static let requestTimeout = APIError(
+        .requestTimeout, code: "request_timeout", message: "the request body did not arrive within the request timeout; nothing was written"
+    )
+
+    /// The server is at a limit (buffered bytes, requests in flight): nothing was done; retry.
+    static func overloaded(_ reason: String) -> APIError {
+        APIError(
+            .serviceUnavailable, code: "overloaded", message: "the server is overloaded (\(reason)); retry",
+            headers: [.retryAfter: String(retryAfterSeconds)]
+        )
+    }
+
     /// A request still running when the shutdown timeout ran out: cancelled, nothing acknowledged.
     public static let shuttingDown = APIError(
         .serviceUnavailable, code: "shutting_down", message: "the server is shutting down; retry",
@@ -95,6 +114,14 @@ public struct APIError: Error, Sendable, Equatable {
             self.init(
                 .serviceUnavailable, code: "backend_unavailable", message: error.message,
                 headers: [.retryAfter: String(Self.retryAfterSeconds)]
+            )
+        case .overloaded:
+            self.init(
+                .serviceUnavailable, code: "overloaded", message: error.message, headers: [.retryAfter: String(Self.retryAfterSeconds)]
+            )
+        case .timedOut:
+            self.init(
+                .serviceUnavailable, code: "timeout", message: error.message, headers: [.retryAfter: String(Self.retryAfterSeconds)]
             )
         case .outcomeUnknown:
             self.init(

@@ -15,6 +15,7 @@ public final class MetricsRegistry: Sendable {
     public static let standardHelp: [String: String] = HTTPMetrics.help
         .merging(InstrumentedObjectStore.metricHelp) { first, _ in first }
         .merging(ValueCache.metricHelp) { first, _ in first }
+        .merging(GuardedHTTP1Channel.metricHelp) { first, _ in first }
         .merging(processHelp) { first, _ in first }
 
     static let processHelp = [

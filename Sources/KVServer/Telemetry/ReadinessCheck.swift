@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Whether the service can serve: the storage backend answers its probe.
@@ -31,6 +32,7 @@ public final class ReadinessCheck: Sendable {
 
     private let probe: @Sendable () async throws -> Void
     private let now: @Sendable () -> ContinuousClock.Instant
+    private let logger: Logger
     private let state = Mutex(State())
 
     /// - Parameters:
@@ -40,11 +42,13 @@ public final class ReadinessCheck: Sendable {
         maximumAge: Duration = .seconds(1),
         timeout: Duration = .seconds(2),
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        logger: Logger = Logger(label: "s3kv.readiness"),
         probe: @escaping @Sendable () async throws -> Void
     ) {
         self.maximumAge = maximumAge
         self.timeout = timeout
         self.now = now
+        self.logger = logger
         self.probe = probe
     }
 
@@ -78,7 +82,10 @@ public final class ReadinessCheck: Sendable {
             }
             status = .ready
         } catch {
-            status = .notReady(reason: "storage backend unavailable: \(error)")
+            // The reason is for the public endpoint: a short phrase. The backend's own words,
+            // with its host name, go to the log.
+            status = .notReady(reason: error is ProbeTimeout ? "storage backend did not answer in time" : "storage backend unavailable")
+            self.logger.warning("readiness probe failed", metadata: ["error": "\(error)"])
         }
         let finished = self.now()
         self.state.withLock { state in

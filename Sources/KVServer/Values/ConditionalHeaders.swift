@@ -38,6 +38,16 @@ enum ConditionalHeaders {
         return tags.isEmpty ? nil : .oneOf(tags)
     }
 
+    /// Whether the client asked for a read the backend confirms (`Cache-Control: no-cache`, or
+    /// `max-age=0`), rather than one served from the cache (RFC 9111 §5.2.1).
+    static func wantsFreshRead(_ headers: HTTPFields) -> Bool {
+        guard let value = headers[.cacheControl] else { return false }
+        return value.split(separator: ",").contains { directive in
+            let directive = directive.trimmingSpaces.lowercased()
+            return directive == "no-cache" || directive == "max-age=0"
+        }
+    }
+
     /// One entity tag, or nil for `*`.
     private static func singleTag(_ value: String, header: String) throws(APIError) -> ETag? {
         let value = value.trimmingSpaces

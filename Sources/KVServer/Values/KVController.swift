@@ -18,6 +18,7 @@ struct KVController: Sendable {
 
     let store: KeyValueStore
     let maxValueBytes: Int
+    let bodies: BodyReader
 
     func declare(in routes: inout RouteTable) {
         let handlers: [(method: HTTPRequest.Method, handler: RouteTable.Handler)] = [
@@ -28,15 +29,14 @@ struct KVController: Sendable {
 
     func put(_ request: Request, context: KVRequestContext) async throws -> Response {
         let key = try Self.key(of: request)
-        // Refuse an oversized body from its declared length, before reading any of it.
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > self.maxValueBytes {
-            throw APIError.valueTooLarge(limit: self.maxValueBytes)
-        }
         let precondition = try ConditionalHeaders.writePrecondition(request.headers)
         let contentType = try ContentTypePolicy.storedContentType(request.headers[.contentType])
         let ttl = try QueryOptions.ttl(request.uri.queryParameters)
-        let value = try await request.body.collect(upTo: self.maxValueBytes)
-        let receipt = try await self.store.put(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
+        // An oversized body is refused from its declared length, before any of it is read.
+        let receipt = try await self.bodies.withBody(request, limit: self.maxValueBytes, tooLarge: .valueTooLarge(limit: self.maxValueBytes)) {
+            value in
+            try await self.store.put(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
+        }
         var headers: HTTPFields = [.eTag: receipt.etag.quoted]
         Self.addVersionHeaders(version: receipt.version, expiresAt: receipt.expiresAt, to: &headers)
         return try JSONResponse.make(WriteResponse(receipt), headers: headers)
@@ -56,7 +56,7 @@ struct KVController: Sendable {
                 if let version {
                     try await self.read(key, version: version, ifNoneMatch: ifNoneMatch)
                 } else {
-                    try await self.store.get(key, ifNoneMatch: ifNoneMatch)
+                    try await self.store.get(key, ifNoneMatch: ifNoneMatch, fresh: ConditionalHeaders.wantsFreshRead(request.headers))
                 }
             return Self.response(for: entry)
         } catch let error as KVError where error.code == .notModified {

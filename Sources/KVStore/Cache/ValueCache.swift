@@ -29,11 +29,27 @@ public final class ValueCache: Sendable {
         public var maxValueBytes: Int
         /// How long an entry is served without asking the backend whether it changed.
         public var maxStaleness: Duration
+        /// For how long past ``maxStaleness`` an entry is still served while one background
+        /// revalidation of it runs (RFC 5861 `stale-while-revalidate`): a hot key's reads never
+        /// wait for the backend unless it has not answered for this long.
+        public var staleWhileRevalidate: Duration
+        /// For how long past ``maxStaleness`` an entry is served when its revalidation fails
+        /// because the backend is unavailable (RFC 5861 `stale-if-error`); 0 serves no stale value
+        /// on error.
+        public var staleIfError: Duration
 
-        public init(capacityBytes: Int = 64 << 20, maxValueBytes: Int = 1 << 20, maxStaleness: Duration = .seconds(1)) {
+        public init(
+            capacityBytes: Int = 64 << 20,
+            maxValueBytes: Int = 1 << 20,
+            maxStaleness: Duration = .seconds(1),
+            staleWhileRevalidate: Duration = .seconds(10),
+            staleIfError: Duration = .zero
+        ) {
             self.capacityBytes = capacityBytes
             self.maxValueBytes = maxValueBytes
             self.maxStaleness = maxStaleness
+            self.staleWhileRevalidate = staleWhileRevalidate
+            self.staleIfError = staleIfError
         }
 
         public static let disabled = Configuration(capacityBytes: 0)
@@ -84,6 +100,8 @@ public final class ValueCache: Sendable {
     public let configuration: Configuration
     private let shards: [Shard]
     private let instruments: Instruments
+    /// Keys with a background revalidation under way: at most one each.
+    private let revalidating = Mutex<Set<Key>>([])
 
     private struct ShardState {
         var entries: LRUList<Key, Entry>
@@ -130,6 +148,25 @@ public final class ValueCache: Sendable {
     /// Whether `entry` may be served without asking the backend at the monotonic instant `now`.
     func isFresh(_ entry: Entry, now: ContinuousClock.Instant) -> Bool {
         now - entry.confirmedAt < self.configuration.maxStaleness
+    }
+
+    /// Whether `entry`, no longer fresh, may still be served while it is revalidated behind.
+    func mayServeWhileRevalidating(_ entry: Entry, now: ContinuousClock.Instant) -> Bool {
+        now - entry.confirmedAt < self.configuration.maxStaleness + self.configuration.staleWhileRevalidate
+    }
+
+    /// Whether `entry` may be served because its revalidation failed with the backend unavailable.
+    func mayServeOnError(_ entry: Entry, now: ContinuousClock.Instant) -> Bool {
+        self.configuration.staleIfError > .zero && now - entry.confirmedAt < self.configuration.maxStaleness + self.configuration.staleIfError
+    }
+
+    /// Claims the background revalidation of `key`; false when one already runs.
+    func beginRevalidation(_ key: Key) -> Bool {
+        self.revalidating.withLock { $0.insert(key).inserted }
+    }
+
+    func endRevalidation(_ key: Key) {
+        _ = self.revalidating.withLock { $0.remove(key) }
     }
 
     /// Records `info` (and `value`, when small enough) as what the backend held at the

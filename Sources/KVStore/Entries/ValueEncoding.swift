@@ -30,7 +30,10 @@ enum ValueEncoding {
         guard body.readableBytes >= Self.trailerBytes,
             body.getBytes(at: body.readerIndex + body.readableBytes - Self.trailerBytes, length: Self.trailerBytes) == writeID.bytes
         else {
-            throw KVError(.backendFailure, "the object '\(name)' does not end with its write id \(writeID); it was altered outside s3kv")
+            throw KVError(
+                .backendFailure, "the stored value was altered outside s3kv and is not served",
+                detail: "the object '\(name)' does not end with its write id \(writeID)"
+            )
         }
         return body.getSlice(at: body.readerIndex, length: body.readableBytes - Self.trailerBytes)!
     }

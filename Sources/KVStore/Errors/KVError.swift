@@ -2,13 +2,14 @@ import ObjectStore
 
 /// A failure of a key-value operation, in the domain's terms.
 ///
-/// Backend failures keep the backend's message so operators can see what went wrong; they never
-/// contain credentials.
+/// The ``message`` is for clients: what failed and what to do, never how the backend said it.
+/// What the backend said (host names, library errors, S3's own codes) is the ``detail``, for the
+/// operator's log; neither ever contains credentials.
 public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case notFound, versionNotFound, conditionFailed, conflict, notModified, invalidRequest, backendUnavailable
-            case outcomeUnknown, backendFailure
+            case outcomeUnknown, backendFailure, overloaded, timedOut
         }
         private let base: Base
 
@@ -30,6 +31,10 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         /// cannot be established (the evidence was overwritten): it may or may not have been
         /// applied. Read the key before retrying, so a compare-and-swap is not applied twice.
         public static let outcomeUnknown = Code(base: .outcomeUnknown)
+        /// This instance is at a limit (too many writers queued for one key): nothing was done.
+        public static let overloaded = Code(base: .overloaded)
+        /// The request's deadline passed before it could be carried out: nothing was written.
+        public static let timedOut = Code(base: .timedOut)
         /// The backend failed in a way a retry will not fix (for example, access denied).
         public static let backendFailure = Code(base: .backendFailure)
 
@@ -37,14 +42,20 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public let code: Code
+    /// What a client is told.
     public let message: String
+    /// What the backend said, for logs only.
+    public let detail: String?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, detail: String? = nil) {
         self.code = code
         self.message = message
+        self.detail = detail
     }
 
-    public var description: String { "\(self.code): \(self.message)" }
+    public var description: String {
+        self.detail.map { "\(self.code): \(self.message) (\($0))" } ?? "\(self.code): \(self.message)"
+    }
 
     static func notFound(_ key: Key) -> KVError { .init(.notFound, "no value is stored under key '\(key)'") }
     static func conditionFailed(_ key: Key) -> KVError {
@@ -59,11 +70,20 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         .init(.conflict, "key '\(key)' changed under \(attempts) consecutive attempts to write it; retry")
     }
 
+    static func timedOut(_ key: Key) -> KVError {
+        .init(.timedOut, "the request's deadline passed before the write of key '\(key)' could be made; nothing was written")
+    }
+
+    static func overloaded(_ key: Key) -> KVError {
+        .init(.overloaded, "too many writes of key '\(key)' are waiting on this instance; nothing was written, retry")
+    }
+
     static func outcomeUnknown(_ key: Key, _ error: any Error) -> KVError {
         .init(
             .outcomeUnknown,
             "the storage backend did not confirm whether the write of key '\(key)' was applied, and it cannot be established "
-                + "now (\(error)); read the key before retrying"
+                + "now; read the key before retrying",
+            detail: "\(error)"
         )
     }
 
@@ -73,10 +93,16 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         guard let error = error as? ObjectStoreError else { return error }
         switch error.code {
         case .invalidArgument: return KVError(.invalidRequest, error.message)
-        case .unavailable: return KVError(.backendUnavailable, "the storage backend is unavailable: \(error.message)")
+        case .unavailable:
+            return KVError(.backendUnavailable, "the storage backend is unavailable; nothing was written, retry later", detail: error.message)
         case .outcomeUnknown:
-            return KVError(.outcomeUnknown, "the storage backend did not confirm whether the request was applied: \(error.message)")
-        default: return KVError(.backendFailure, "the storage backend failed: \(error.message)")
+            return KVError(
+                .outcomeUnknown, "the storage backend did not confirm whether the request was applied; read before retrying",
+                detail: error.message
+            )
+        case .accessDenied:
+            return KVError(.backendFailure, "the storage backend refused s3kv's credentials", detail: error.message)
+        default: return KVError(.backendFailure, "the storage backend failed the request", detail: error.message)
         }
     }
 

@@ -14,9 +14,17 @@ public struct KVStoreConfiguration: Sendable, Equatable {
     /// never drops the index entry of a value about to appear.
     public var sweepSettleTime: Duration
 
-    public init(versionHistory: Int = 0, cache: ValueCache.Configuration = .init(), sweepSettleTime: Duration = .seconds(300)) {
+    /// The deadline of work no request waits for (a background revalidation), so it cannot
+    /// pile up behind a slow backend.
+    public var backgroundTimeout: Duration
+
+    public init(
+        versionHistory: Int = 0, cache: ValueCache.Configuration = .init(), sweepSettleTime: Duration = .seconds(300),
+        backgroundTimeout: Duration = .seconds(10)
+    ) {
         self.versionHistory = versionHistory
         self.cache = cache
         self.sweepSettleTime = sweepSettleTime
+        self.backgroundTimeout = backgroundTimeout
     }
 }

@@ -71,7 +71,9 @@ extension KeyValueStore {
                 let failures = Dictionary(result.failed.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
                 return chunk.map { key -> BatchDeleteOutcome in
                     guard let failure = failures[BucketLayout.valueObject(for: key)] else { return .deleted }
-                    return .failed(KVError(.backendFailure, "the storage backend did not delete key '\(key)': \(failure.code): \(failure.message)"))
+                    return .failed(
+                        KVError(.backendFailure, "the storage backend did not delete key '\(key)'", detail: "\(failure.code): \(failure.message)")
+                    )
                 }
             } catch {
                 return Array(repeating: Self.failure(KVError.from(error)), count: chunk.count)
@@ -85,7 +87,7 @@ extension KeyValueStore {
 
     private static func failure(_ error: any Error) -> BatchDeleteOutcome {
         if let error = error as? KVError { return .failed(error) }
-        return .failed(KVError(.backendFailure, "the storage backend failed: \(error)"))
+        return .failed(KVError(.backendFailure, "the storage backend failed the request", detail: "\(error)"))
     }
 
     /// Runs `body` on every element, at most `concurrency` at a time; results in element order.

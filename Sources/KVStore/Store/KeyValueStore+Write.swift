@@ -29,7 +29,7 @@ extension KeyValueStore {
         precondition: WritePrecondition = .none,
         ttl: TimeToLive? = nil
     ) async throws -> WriteReceipt {
-        try await self.writeLocks.withLock(key) {
+        try await self.locked(key) {
             try await self.write(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
         }
     }
@@ -60,8 +60,14 @@ extension KeyValueStore {
         /// Every id this call has written under: one of them found in the key means it landed.
         var attempts: [WriteID] = []
         var current = self.guessCurrent(key, precondition: precondition, now: now)
+        /// Whether an attempt's answer was lost: past the deadline, its fate is then unknown.
+        var ambiguous = false
         for attempt in 0..<Self.maximumWriteAttempts {
             if current == nil, attempt > 0 { try await Self.backOff(attempt) }
+            if Deadline.hasPassed {
+                if ambiguous { throw KVError.outcomeUnknown(key, ObjectStoreError(.outcomeUnknown, "the deadline passed while resolving")) }
+                throw KVError.timedOut(key)
+            }
             let base: Current
             if let current {
                 base = current
@@ -109,6 +115,7 @@ extension KeyValueStore {
                 continue
             } catch let error as ObjectStoreError where error.code == .outcomeUnknown {
                 self.cache.remove(key)
+                ambiguous = true
                 switch try await self.resolve(key, attempts: attempts, version: version, base: base) {
                 case .applied(let found, let stillCurrent):
                     (etag, isCurrent) = (found ?? ETag.md5(of: body.readableBytesView), stillCurrent)
@@ -200,7 +207,7 @@ extension KeyValueStore {
     /// - Parameter ifMatch: delete only if the current value has this tag.
     /// - Throws: `.notFound` when missing or expired; `.conditionFailed` when `ifMatch` does not match.
     public func delete(_ key: Key, ifMatch: ETag? = nil) async throws {
-        try await self.writeLocks.withLock(key) { try await self.remove(key, ifMatch: ifMatch) }
+        try await self.locked(key) { try await self.remove(key, ifMatch: ifMatch) }
     }
 
     private func remove(_ key: Key, ifMatch: ETag?) async throws {
@@ -262,7 +269,7 @@ extension KeyValueStore {
     /// - Throws: when the backend fails or loses the answer, so the sweeper keeps the index
     ///   entry and tries again on its next pass.
     func reclaim(_ key: Key, expiredAt expiresAt: UnixMilliseconds) async throws -> Bool {
-        try await self.writeLocks.withLock(key) { try await self.reclaimLocked(key, expiredAt: expiresAt) }
+        try await self.locked(key) { try await self.reclaimLocked(key, expiredAt: expiresAt) }
     }
 
     private func reclaimLocked(_ key: Key, expiredAt expiresAt: UnixMilliseconds) async throws -> Bool {
@@ -285,6 +292,18 @@ extension KeyValueStore {
     }
 
     // MARK: Steps
+
+    /// Runs `body` holding `key`'s write lock; a full queue or a deadline passing while waiting
+    /// is answered as the domain's error, with nothing written.
+    private func locked<Result: Sendable>(_ key: Key, _ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await self.writeLocks.withLock(key, body)
+        } catch KeyLocks.Refusal.queueFull {
+            throw KVError.overloaded(key)
+        } catch KeyLocks.Refusal.deadlinePassed {
+            throw KVError.timedOut(key)
+        }
+    }
 
     /// Waits before retrying a write another writer won: exponential with full jitter (up to
     /// 4 ms, 8 ms, ... capped at 250 ms), so writers contending for one key spread out instead of

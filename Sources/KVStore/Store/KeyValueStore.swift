@@ -67,16 +67,42 @@ public struct KeyValueStore: Sendable {
 
     /// Reads the current value. An expired value is not found, even before it is reclaimed.
     ///
+    /// A cached value is served without asking the backend while it is fresh
+    /// (``ValueCache/Configuration/maxStaleness``), and for
+    /// ``ValueCache/Configuration/staleWhileRevalidate`` more while one background revalidation
+    /// runs, so a hot key's reads do not wait on a slow backend.
+    ///
+    /// - Parameter fresh: ask the backend whatever the cache holds (a client's `no-cache`).
     /// - Throws: `.notFound` when missing or expired; `.notModified` when `ifNoneMatch` matches.
-    public func get(_ key: Key, ifNoneMatch: ETagMatch? = nil) async throws -> Entry {
+    public func get(_ key: Key, ifNoneMatch: ETagMatch? = nil, fresh: Bool = false) async throws -> Entry {
         let now = self.clock.wallTime()
         let instant = self.clock.monotonic()
         let cached = self.cache.entry(for: key, now: now)
-        if let cached, let value = cached.value, self.cache.isFresh(cached, now: instant) {
-            self.cache.recordHit(key)
-            return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
+        if !fresh, let cached, let value = cached.value {
+            if self.cache.isFresh(cached, now: instant) {
+                self.cache.recordHit(key)
+                return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
+            }
+            if self.cache.mayServeWhileRevalidating(cached, now: instant) {
+                self.cache.recordHit(key)
+                self.revalidateInBackground(key, cached: cached)
+                return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
+            }
         }
         return try await self.load(key, ifNoneMatch: ifNoneMatch, cached: cached, now: now, instant: instant)
+    }
+
+    /// Revalidates `key`'s stale entry behind the reads that keep being served from it, one at a
+    /// time per key, bounded by ``KVStoreConfiguration/backgroundTimeout``.
+    @inline(never)
+    func revalidateInBackground(_ key: Key, cached: ValueCache.Entry) {
+        guard self.cache.beginRevalidation(key) else { return }
+        Task {
+            defer { self.cache.endRevalidation(key) }
+            _ = try? await Deadline.withTimeout(self.configuration.backgroundTimeout) {
+                try await self.load(key, ifNoneMatch: nil, cached: cached, now: self.clock.wallTime(), instant: self.clock.monotonic())
+            }
+        }
     }
 
     /// The part of ``get(_:ifNoneMatch:)`` that asks the backend: revalidating a stale cached
@@ -102,6 +128,9 @@ public struct KeyValueStore: Sendable {
                 return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
             } catch let error as KVError {
                 throw error
+            } catch let error as ObjectStoreError where error.code == .unavailable && self.cache.mayServeOnError(cached, now: instant) {
+                // stale-if-error: the backend is down, and the value is within the window.
+                return try Self.answer(Entry(info: cached.info, value: value), ifNoneMatch: ifNoneMatch)
             } catch {
                 self.cache.remove(key)
                 throw KVError.from(error, key: key)

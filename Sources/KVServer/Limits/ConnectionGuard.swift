@@ -1,0 +1,198 @@
+import CoreMetrics
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Hummingbird's HTTP/1.1 channel with three guards in front of the router:
+///
+/// - a header timeout (`KV_HEADER_TIMEOUT`): once the first byte of a request head has arrived,
+///   the whole head must arrive within it, or the connection is closed. Slow-header clients
+///   cannot hold connections open for the (longer) idle timeout;
+/// - malformed requests (what the HTTP parser refuses: a bad request line, a bad header, a
+///   malformed chunk size) are answered 400 `malformed_request` and the connection closed;
+/// - an HTTP/1.1 request without `Host` is answered 400 `missing_host` (RFC 9112 §3.2).
+///
+/// Each is logged and counted in `s3kv_http_rejected_total{reason}`, so requests that never reach
+/// the router are still seen.
+struct GuardedHTTP1Channel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    /// The metric of requests and connections refused before the router.
+    static let rejectedName = "s3kv_http_rejected_total"
+    static let metricHelp = [rejectedName: "Requests and connections refused before routing, by reason."]
+
+    let base: HTTP1Channel
+    let headerTimeout: Duration
+    let rejections: Rejections
+
+    /// The counters by reason, made once.
+    struct Rejections: Sendable {
+        enum Reason: String, CaseIterable, Sendable {
+            case headerTimeout = "header_timeout"
+            case malformedRequest = "malformed_request"
+            case missingHost = "missing_host"
+        }
+
+        private let counters: [Reason: CoreMetrics.Counter]
+
+        init(factory: any MetricsFactory) {
+            var counters: [Reason: CoreMetrics.Counter] = [:]
+            for reason in Reason.allCases {
+                counters[reason] = Counter(label: GuardedHTTP1Channel.rejectedName, dimensions: [("reason", reason.rawValue)], factory: factory)
+            }
+            self.counters = counters
+        }
+
+        func count(_ reason: Reason) { self.counters[reason]?.increment() }
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let state = ConnectionGuardState(headerTimeout: self.headerTimeout, rejections: self.rejections, logger: logger)
+            let operations = channel.pipeline.syncOperations
+            try operations.addHandler(RawBytesGuard(state: state), position: .first)
+            // After the request decoder (NIO puts the response encoder before it), so parsed
+            // parts flow in and response parts flow out through the guard.
+            let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try operations.addHandler(RequestHeadGuard(state: state), position: .after(decoder))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await self.base.handle(value: value, logger: logger)
+    }
+}
+
+/// What the two guard handlers of one connection share; used on its event loop only.
+final class ConnectionGuardState {
+    let headerTimeout: Duration
+    let rejections: GuardedHTTP1Channel.Rejections
+    let logger: Logger
+    /// Between requests: the next bytes start a head.
+    var awaitingHead = true
+    var headerTimer: Scheduled<Void>?
+    /// The front of the pipeline, where an answer of our own is written as raw bytes.
+    var rawContext: ChannelHandlerContext?
+    /// A refusal was answered; everything after is dropped until the connection closes.
+    var rejected = false
+
+    init(headerTimeout: Duration, rejections: GuardedHTTP1Channel.Rejections, logger: Logger) {
+        self.headerTimeout = headerTimeout
+        self.rejections = rejections
+        self.logger = logger
+    }
+
+    func bytesArrived() {
+        guard self.awaitingHead, self.headerTimer == nil, !self.rejected, let context = self.rawContext else { return }
+        self.headerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(self.headerTimeout)) { [self] in
+            self.headerTimer = nil
+            guard self.awaitingHead, !self.rejected else { return }
+            self.rejected = true
+            self.rejections.count(.headerTimeout)
+            self.logger.notice("closed a connection whose request head did not arrive in time", metadata: ["timeout": "\(self.headerTimeout)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func headArrived() {
+        self.awaitingHead = false
+        self.headerTimer?.cancel()
+        self.headerTimer = nil
+    }
+
+    func responseEnded() {
+        self.awaitingHead = true
+    }
+
+    /// Answers a request that cannot be routed with a JSON 400 and closes the connection.
+    func reject(_ reason: GuardedHTTP1Channel.Rejections.Reason, message: String, detail: String) {
+        guard !self.rejected, let context = self.rawContext else { return }
+        self.rejected = true
+        self.headerTimer?.cancel()
+        self.rejections.count(reason)
+        let requestID = RequestIDMiddleware.randomID()
+        self.logger.notice(
+            "refused a request before routing", metadata: ["reason": "\(reason.rawValue)", "detail": "\(detail)", "request_id": "\(requestID)"]
+        )
+        let body = APIError(.badRequest, code: reason.rawValue, message: message).body(requestID: requestID)
+        var answer = context.channel.allocator.buffer(capacity: 256 + body.readableBytes)
+        answer.writeString(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: \(body.readableBytes)\r\n"
+                + "X-Request-ID: \(requestID)\r\nConnection: close\r\n\r\n"
+        )
+        answer.writeImmutableBuffer(body)
+        context.writeAndFlush(NIOAny(answer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+/// First in the pipeline: sees every byte, so it knows when a head has started.
+final class RawBytesGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let state: ConnectionGuardState
+
+    init(state: ConnectionGuardState) {
+        self.state = state
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.state.rawContext = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.state.headerTimer?.cancel()
+        self.state.rawContext = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if self.state.rejected { return }
+        self.state.bytesArrived()
+        context.fireChannelRead(data)
+    }
+}
+
+/// Between the HTTP/1 codec and Hummingbird's: sees each request head with its version, each
+/// response's end, and the parser's errors.
+final class RequestHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let state: ConnectionGuardState
+
+    init(state: ConnectionGuardState) {
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if self.state.rejected { return }
+        if case .head(let head) = self.unwrapInboundIn(data) {
+            self.state.headArrived()
+            if head.version == .http1_1, !head.headers.contains(name: "host") {
+                self.state.reject(.missingHost, message: "an HTTP/1.1 request must have a Host header", detail: "\(head.method) \(head.uri)")
+                return
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = self.unwrapOutboundIn(data) { self.state.responseEnded() }
+        context.write(data, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A request the parser refuses before its head reached the router: ours to answer.
+        // Errors once a request is being routed (a body cut short) reach the handler reading it.
+        if error is HTTPParserError, self.state.awaitingHead {
+            self.state.reject(.malformedRequest, message: "the request is not valid HTTP/1.1", detail: "\(error)")
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+}

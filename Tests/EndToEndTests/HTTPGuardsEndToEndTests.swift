@@ -1,0 +1,48 @@
+import Foundation
+import NIOHTTP1
+import TestSupport
+import Testing
+
+/// Requests that never reach the router are still answered (or closed), logged and counted:
+/// against the real binary, with raw sockets.
+@Suite(.serialized) struct HTTPGuardsEndToEndTests {
+    @Test("malformed requests, a missing Host, trickled heads, cut and stalled bodies: a 4xx or a closed connection, never a 500")
+    func malformedAndSlowRequests() async throws {
+        let server = try ServerProcess(environment: [
+            "KV_STORAGE": "memory", "KV_HEADER_TIMEOUT": "1s", "KV_REQUEST_TIMEOUT": "2s",
+        ])
+        func exchange(_ request: String, halfClose: Bool = false, timeout: Duration = .seconds(5)) throws -> (text: String, closed: Bool) {
+            let connection = try RawConnection(port: server.port)
+            connection.send(request)
+            if halfClose { connection.halfClose() }
+            return connection.readToEnd(timeout: timeout)
+        }
+
+        let noHost = try exchange("GET /health HTTP/1.1\r\n\r\n")
+        #expect(noHost.text.hasPrefix("HTTP/1.1 400") && noHost.text.contains(#""code":"missing_host""#) && noHost.closed)
+        let garbage = try exchange("GARBAGE\r\n\r\n")
+        #expect(garbage.text.hasPrefix("HTTP/1.1 400") && garbage.text.contains(#""code":"malformed_request""#) && garbage.closed)
+
+        let start = ContinuousClock.now
+        let trickled = try exchange("GET /health HTTP/1.1\r\nHo")
+        #expect(trickled.closed && trickled.text.isEmpty, "a head that stops arriving is closed by the header timeout")
+        #expect(ContinuousClock.now - start < .seconds(4))
+
+        let short = try exchange("PUT /kv/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", halfClose: true)
+        #expect(short.text.hasPrefix("HTTP/1.1 400") && short.text.contains(#""code":"malformed_body""#), "\(short.text)")
+        let badChunk = try exchange("PUT /kv/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n")
+        #expect(badChunk.text.hasPrefix("HTTP/1.1 400") && badChunk.text.contains(#""code":"malformed_body""#), "\(badChunk.text)")
+        let stalled = try exchange("PUT /kv/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", timeout: .seconds(6))
+        #expect(stalled.text.hasPrefix("HTTP/1.1 408") && stalled.text.contains(#""code":"request_timeout""#), "\(stalled.text)")
+
+        // Nothing was stored, the server still serves, and each refusal was counted.
+        #expect(try await HTTP.request("\(server.baseURL)/kv/x", method: .GET).status == 404)
+        let metrics = try await HTTP.request("\(server.baseURL)/metrics", method: .GET).text
+        #expect(metrics.contains(#"s3kv_http_rejected_total{reason="missing_host"} 1"#))
+        #expect(metrics.contains(#"s3kv_http_rejected_total{reason="malformed_request"}"#))
+        #expect(metrics.contains(#"s3kv_http_rejected_total{reason="header_timeout"} 1"#))
+        #expect(metrics.contains(#"status="400""#) && metrics.contains(#"status="408""#), "routed refusals are in the request metrics")
+        #expect(server.stop(signal: SIGTERM) == 0)
+        #expect(server.log.contains("refused a request before routing"))
+    }
+}

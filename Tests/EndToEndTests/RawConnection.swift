@@ -1,0 +1,52 @@
+import Foundation
+
+/// A TCP connection to a loopback port that sends and reads raw bytes, for requests no HTTP
+/// client would send: malformed, half-sent, trickled, or half-closed.
+final class RawConnection {
+    private let socket: Int32
+
+    init(port: Int) throws {
+        self.socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(self.socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else {
+            close(self.socket)
+            throw ServerProcessError(message: "cannot connect to 127.0.0.1:\(port)")
+        }
+    }
+
+    deinit { close(self.socket) }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Foundation.send(self.socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Closes the sending side only, as a client that has sent all it will.
+    func halfClose() {
+        shutdown(self.socket, Int32(SHUT_WR))
+    }
+
+    /// Reads until the server closes the connection or `timeout` passes; returns what arrived and
+    /// whether the server closed.
+    func readToEnd(timeout: Duration) -> (text: String, closed: Bool) {
+        var received: [UInt8] = []
+        let deadline = ContinuousClock.now + timeout
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            var descriptor = pollfd(fd: self.socket, events: Int16(POLLIN), revents: 0)
+            let remaining = deadline - ContinuousClock.now
+            let milliseconds = Int32(max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+            guard poll(&descriptor, 1, milliseconds) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(self.socket, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
+            received += buffer[0..<count]
+        }
+        return (String(decoding: received, as: UTF8.self), false)
+    }
+}
