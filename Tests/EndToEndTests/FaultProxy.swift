@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 
 /// `scripts/fault-proxy.py` run in front of an upstream server on a free loopback port: it drops
 /// the answers of a share of connections after the upstream has answered them, or resets them
@@ -6,6 +7,8 @@ import Foundation
 final class FaultProxy {
     let process = Process()
     let port: Int
+    /// Where the proxy takes changes while it runs (`/set?mode=blackhole`, `/stats`).
+    let controlPort: Int
     private let output = Pipe()
 
     /// The script, found from this file's place in the repository.
@@ -31,11 +34,22 @@ final class FaultProxy {
             line += self.output.fileHandleForReading.availableData
         }
         let text = String(decoding: line, as: UTF8.self)
-        guard let range = text.range(of: "listening on 127.0.0.1:"), let port = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
+        guard let range = text.range(of: "listening on 127.0.0.1:"), let port = Int(text[range.upperBound...].prefix { $0.isNumber }),
+            let controlRange = text.range(of: "control 127.0.0.1:"),
+            let controlPort = Int(text[controlRange.upperBound...].prefix { $0.isNumber })
+        else {
             self.process.terminate()
             throw ServerProcessError(message: "the fault proxy did not start: \(text)")
         }
         self.port = port
+        self.controlPort = controlPort
+    }
+
+    /// Changes the proxy's settings while it runs, e.g. `["mode": "blackhole"]` or `["delay": "2000"]`.
+    func set(_ settings: [String: String]) async throws {
+        let query = settings.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        let response = try await HTTP.request("http://127.0.0.1:\(self.controlPort)/set?\(query)", method: .GET)
+        guard response.status == 200 else { throw ServerProcessError(message: "the fault proxy refused \(query): \(response.text)") }
     }
 
     var endpoint: String { "http://127.0.0.1:\(self.port)" }

@@ -86,6 +86,15 @@ import Testing
         }
     }
 
+    @Test("a full disk is 507 insufficient_storage for writes")
+    func insufficientStorage() async throws {
+        try await withAPI(objects: failingStore(ObjectStoreError(.insufficientStorage, "SQLITE_FULL"))) { client in
+            let put = try await client.execute(uri: "/kv/k", method: .put, body: ByteBuffer(string: "x"))
+            try put.expectError(.init(code: 507), "insufficient_storage")
+            #expect(!put.text.contains("SQLITE_FULL"))
+        }
+    }
+
     @Test("GET /health answers without touching storage")
     func health() async throws {
         try await withAPI(objects: failingStore(ObjectStoreError(.unavailable, "down"))) { client in

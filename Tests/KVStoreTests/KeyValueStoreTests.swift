@@ -111,3 +111,33 @@ func expectCode<T>(_ code: KVError.Code, sourceLocation: SourceLocation = #_sour
         Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
     }
 }
+
+@Suite struct DiskFullTests {
+    @Test("a full disk on the embedded store: writes are insufficientStorage, reads still work, writes resume once space is freed")
+    func diskFull() async throws {
+        try await withTemporaryDirectory { directory in
+            // 64 pages of 4 KiB: room for a few values of 20 KB.
+            let objects = try SQLiteObjectStore(directory: directory, maximumPages: 64)
+            defer { try? objects.close() }
+            let store = KeyValueStore(objects: objects)
+            var written: [Key] = []
+            var full = false
+            for index in 0..<100 where !full {
+                let key = try Key("fill/\(index)")
+                do {
+                    _ = try await store.put(key, value: ByteBuffer(repeating: UInt8(index), count: 20_000))
+                    written.append(key)
+                } catch let error as KVError where error.code == .insufficientStorage {
+                    full = true
+                }
+            }
+            #expect(full && written.count > 1, "the store filled up after \(written.count) values")
+            for (index, key) in written.enumerated() {
+                #expect(try await store.get(key).value == ByteBuffer(repeating: UInt8(index), count: 20_000))
+            }
+            try await store.delete(written[0])
+            try await store.delete(written[1])
+            _ = try await store.put(try Key("after"), value: ByteBuffer(repeating: 1, count: 20_000))
+        }
+    }
+}

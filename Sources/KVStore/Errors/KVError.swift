@@ -9,7 +9,7 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case notFound, versionNotFound, conditionFailed, conflict, notModified, invalidRequest, backendUnavailable
-            case outcomeUnknown, backendFailure, overloaded, timedOut
+            case outcomeUnknown, backendFailure, overloaded, timedOut, insufficientStorage
         }
         private let base: Base
 
@@ -35,6 +35,8 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let overloaded = Code(base: .overloaded)
         /// The request's deadline passed before it could be carried out: nothing was written.
         public static let timedOut = Code(base: .timedOut)
+        /// The backend has no room for the write; nothing was written. Reads still work.
+        public static let insufficientStorage = Code(base: .insufficientStorage)
         /// The backend failed in a way a retry will not fix (for example, access denied).
         public static let backendFailure = Code(base: .backendFailure)
 
@@ -102,6 +104,8 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
             )
         case .accessDenied:
             return KVError(.backendFailure, "the storage backend refused s3kv's credentials", detail: error.message)
+        case .insufficientStorage:
+            return KVError(.insufficientStorage, "the storage backend has no room for the write; nothing was written", detail: error.message)
         default: return KVError(.backendFailure, "the storage backend failed the request", detail: error.message)
         }
     }

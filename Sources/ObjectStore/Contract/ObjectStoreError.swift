@@ -4,7 +4,7 @@ public struct ObjectStoreError: Error, Sendable, Equatable, CustomStringConverti
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case notFound, preconditionFailed, notModified, invalidArgument
-            case accessDenied, unavailable, outcomeUnknown, backendFailure
+            case accessDenied, unavailable, outcomeUnknown, insufficientStorage, backendFailure
         }
         private let base: Base
 
@@ -27,6 +27,9 @@ public struct ObjectStoreError: Error, Sendable, Equatable, CustomStringConverti
         /// blindly could meet its own effect and fail its condition, so the caller finds out
         /// what happened by reading the object instead.
         public static let outcomeUnknown = Code(base: .outcomeUnknown)
+        /// The backend has no room for the write (a full disk); reads still work, and writes do
+        /// again once space is freed.
+        public static let insufficientStorage = Code(base: .insufficientStorage)
         /// Any other backend failure.
         public static let backendFailure = Code(base: .backendFailure)
 

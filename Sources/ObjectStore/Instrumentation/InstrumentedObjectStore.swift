@@ -33,6 +33,7 @@ public struct InstrumentedObjectStore: ObjectStore {
         case accessDenied = "access_denied"
         case unavailable
         case outcomeUnknown = "outcome_unknown"
+        case insufficientStorage = "insufficient_storage"
         case error
 
         init(_ error: any Error) {
@@ -48,6 +49,7 @@ public struct InstrumentedObjectStore: ObjectStore {
             case .accessDenied: self = .accessDenied
             case .unavailable: self = .unavailable
             case .outcomeUnknown: self = .outcomeUnknown
+            case .insufficientStorage: self = .insufficientStorage
             default: self = .error
             }
         }

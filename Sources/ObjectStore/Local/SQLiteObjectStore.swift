@@ -23,12 +23,15 @@ public final class SQLiteObjectStore: ObjectStore {
 
     /// Opens (creating when needed) the store in `directory`.
     ///
-    /// - Parameter now: the clock that stamps `lastModified`; injected so tests are exact.
-    public init(directory: String, now: @escaping @Sendable () -> Date = Date.init) throws {
+    /// - Parameters:
+    ///   - now: the clock that stamps `lastModified`; injected so tests are exact.
+    ///   - maximumPages: caps the database at this many pages, as a full disk would; for tests.
+    public init(directory: String, now: @escaping @Sendable () -> Date = Date.init, maximumPages: Int? = nil) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if let maximumPages { try db.execute(sql: "PRAGMA max_page_count = \(maximumPages)") }
         }
         configuration.busyMode = .timeout(10)
         let path = URL(fileURLWithPath: directory).appendingPathComponent(Self.fileName).path
@@ -100,7 +103,7 @@ public final class SQLiteObjectStore: ObjectStore {
         let bytes = Data(body.readableBytesView)
         let metadata = try Self.encode(options.metadata)
         let lastModified = Self.milliseconds(self.now())
-        try await self.database.write { db in
+        try await self.write { db in
             let current = try String.fetchOne(db, sql: "SELECT etag FROM object WHERE key = ?", arguments: [Self.blob(name)])
             try LocalRules.checkWrite(options.condition, current: current.map(ETag.init), key: name)
             try db.execute(
@@ -141,7 +144,7 @@ public final class SQLiteObjectStore: ObjectStore {
     }
 
     public func delete(_ name: ObjectName, ifMatch: ETag?) async throws {
-        try await self.database.write { db in
+        try await self.write { db in
             if let ifMatch {
                 let current = try String.fetchOne(db, sql: "SELECT etag FROM object WHERE key = ?", arguments: [Self.blob(name)])
                 try LocalRules.checkWrite(.ifMatch(ifMatch), current: current.map(ETag.init), key: name)
@@ -154,7 +157,7 @@ public final class SQLiteObjectStore: ObjectStore {
         try LocalRules.checkCopy(to: destination, options: options)
         let replacingMetadata = try options.replacing.map { try Self.encode($0.metadata) }
         let lastModified = Self.milliseconds(self.now())
-        return try await self.database.write { db in
+        return try await self.write { db in
             let sql = "SELECT etag FROM object WHERE key = ?"
             guard let etag = try String.fetchOne(db, sql: sql, arguments: [Self.blob(source)]).map(ETag.init) else {
                 throw ObjectStoreError.notFound(source)
@@ -203,10 +206,20 @@ public final class SQLiteObjectStore: ObjectStore {
 
     public func deleteMany(_ names: [ObjectName]) async throws -> DeleteManyResult {
         try ObjectLimits.checkDeleteMany(names)
-        try await self.database.write { db in
+        try await self.write { db in
             for name in names { try Self.remove(name, db) }
         }
         return DeleteManyResult(deleted: names)
+    }
+
+    /// A write transaction; a database that cannot grow (a full disk, or the page cap) is
+    /// ``ObjectStoreError/Code/insufficientStorage``, with nothing written.
+    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await self.database.write(updates)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw ObjectStoreError(.insufficientStorage, "the embedded store's disk is full: \(error.message ?? "SQLITE_FULL")")
+        }
     }
 
     // MARK: Encoding
