@@ -1,3 +1,4 @@
+import ObjectStore
 import Synchronization
 
 /// Whether S3 is answering at all, learned from the requests' own outcomes.
@@ -65,7 +66,8 @@ public final class CircuitBreaker: Sendable {
             state.consecutiveFailures += 1
             guard !state.isOpen, !state.stopped, state.consecutiveFailures >= self.configuration.failureThreshold else { return false }
             state.isOpen = true
-            state.prober = Task { await self.probeUntilClosed(probe) }
+            // Not bound by the deadline of the request that happened to open the circuit.
+            state.prober = Task { await Deadline.withoutDeadline { await self.probeUntilClosed(probe) } }
             return true
         }
         if opened { self.onChange(true) }

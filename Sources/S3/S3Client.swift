@@ -56,8 +56,12 @@ public final class S3Client: Sendable {
         self.now = now
         self.logger = logger
         var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.timeout = .init(connect: .init(configuration.connectTimeout), read: .init(configuration.requestTimeout))
+        httpConfiguration.timeout = .init(connect: .init(configuration.connectTimeout), read: .init(configuration.readTimeout))
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // A refused connection fails its requests at once; retries and backoff are this client's
+        // (bounded by the caller's deadline, behind the circuit), never the pool's: the pool's
+        // own backoff grows with every refusal of an outage and outlasts it by up to a minute.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.decompression = .disabled
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let gauge = Gauge(label: Self.circuitName, factory: metrics)
@@ -194,8 +198,11 @@ public final class S3Client: Sendable {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
+            let deadline = ContinuousClock.now + timeout
             response = try await self.http.execute(request, deadline: .now() + .init(timeout))
-            bytes = try await response.body.collect(upTo: self.configuration.maxResponseBytes)
+            // AsyncHTTPClient's deadline ends at the response head; the body must arrive by the
+            // same deadline, so a body that drips is cut off too.
+            bytes = try await Self.collect(response.body, upTo: self.configuration.maxResponseBytes, by: deadline)
         } catch {
             if Task.isCancelled { throw S3Error.cancelled }
             let failure = Self.transportError(error, host: self.configuration.hostHeader)
@@ -208,6 +215,20 @@ public final class S3Client: Sendable {
             return Response(status: status, headers: response.headers, body: bytes)
         }
         throw S3Error.from(status: status, body: Array(bytes.readableBytesView))
+    }
+
+    /// Collects a response body, giving up (with a read timeout) at `deadline`.
+    private static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, by deadline: ContinuousClock.Instant) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let bytes = first else { throw HTTPClientError.readTimeout }
+            return bytes
+        }
     }
 
     /// Classifies a failure without an HTTP answer by whether the request can have reached S3.

@@ -1,6 +1,7 @@
 import CoreMetrics
 import KVStore
 import Logging
+import ObjectStore
 import ServiceLifecycle
 
 /// Runs the expiry sweeper every `interval` until graceful shutdown. A failed pass (backend
@@ -13,6 +14,9 @@ struct ExpirySweepService: Service, CustomStringConvertible {
         "s3kv_sweeper_failed_entries_total": "Expiry index entries the backend failed on; they are tried again on the next pass.",
         "s3kv_sweeper_run_duration_seconds": "Time taken by a pass of the expiry sweeper.",
     ]
+
+    /// The least time a pass may take before its deadline, however short the interval.
+    static let minimumPassBudget = Duration.seconds(30)
 
     let sweeper: ExpirySweeper
     let interval: Duration
@@ -57,7 +61,8 @@ struct ExpirySweepService: Service, CustomStringConvertible {
         let start = ContinuousClock.now
         defer { self.duration.recordNanoseconds(Int64((ContinuousClock.now - start) / .nanoseconds(1))) }
         do {
-            let report = try await self.sweeper.sweep()
+            // A pass has a budget of its own, so a slow backend cannot keep one going forever.
+            let report = try await Deadline.withTimeout(max(self.interval, Self.minimumPassBudget)) { try await self.sweeper.sweep() }
             self.succeeded.increment()
             self.reclaimed.increment(by: Int64(report.reclaimed))
             self.stale.increment(by: Int64(report.stale))

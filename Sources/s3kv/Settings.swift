@@ -113,18 +113,20 @@ struct Settings: Sendable, Equatable {
             maxHeaderBytes: try reader.byteSize("KV_MAX_HEADER_BYTES", in: 1024...(1 << 20)) ?? defaultServer.maxHeaderBytes
         )
         // The largest request must fit in the budget, or it could never be served.
-        if self.server.bufferBytes < self.server.maxValueBytes {
+        let valueNeed = self.server.maxValueBytes * BodyBuffering.valueExpansion
+        if self.server.bufferBytes < valueNeed {
             throw ConfigurationError(
                 variable: "KV_BUFFER_BYTES",
-                message: "\(self.server.bufferBytes) bytes cannot hold one value of KV_MAX_VALUE_BYTES (\(self.server.maxValueBytes) bytes)"
+                message: "\(self.server.bufferBytes) bytes cannot hold one value of KV_MAX_VALUE_BYTES, which takes "
+                    + "\(BodyBuffering.valueExpansion) times its size while stored (\(valueNeed) bytes)"
             )
         }
-        let batchNeed = self.server.maxBatchBytes * BatchBuffering.expansion
+        let batchNeed = self.server.maxBatchBytes * BodyBuffering.batchExpansion
         if self.server.bufferBytes < batchNeed {
             throw ConfigurationError(
                 variable: "KV_BUFFER_BYTES",
                 message: "\(self.server.bufferBytes) bytes cannot hold one batch of KV_BATCH_MAX_BYTES, which takes "
-                    + "\(BatchBuffering.expansion) times its size while decoded (\(batchNeed) bytes)"
+                    + "\(BodyBuffering.batchExpansion) times its size while decoded (\(batchNeed) bytes)"
             )
         }
 

@@ -60,7 +60,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // SQLite holds at most 10^9 bytes in one value; 2 GiB would be acknowledged and unwritable.
         let result = try runToCompletion(arguments: ["serve"], environment: [
-            "KV_STORAGE": "local", "KV_DATA_DIR": directory, "KV_MAX_VALUE_BYTES": "2GiB", "KV_BUFFER_BYTES": "4GiB", "PORT": "0",
+            "KV_STORAGE": "local", "KV_DATA_DIR": directory, "KV_MAX_VALUE_BYTES": "2GiB", "KV_BUFFER_BYTES": "8GiB", "PORT": "0",
             "HOST": "127.0.0.1",
         ])
         #expect(result.status == 1)

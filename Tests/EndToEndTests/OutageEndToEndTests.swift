@@ -50,7 +50,8 @@ struct OutageEndToEndTests {
                 #expect(response.header("retry-after") == "1")
                 #expect(["backend_unavailable", "timeout", "outcome_unknown"].contains { response.text.contains(#""code":"\#($0)""#) })
             }
-            #expect(slowest < .milliseconds(Int64(Self.requestTimeout * 1000) + 1000), "\(mode): a request took \(slowest)")
+            // The deadline, plus slack for a 2-core machine running the other suites at once.
+            #expect(slowest < .milliseconds(Int64(Self.requestTimeout * 1000) + 2000), "\(mode): a request took \(slowest)")
             #expect(try await HTTP.request("\(base)/health", method: .GET).status == 200)
             #expect(try await HTTP.request("\(base)/ready", method: .GET).status == 503)
 

@@ -48,9 +48,10 @@ import Testing
         objects.beforeEachOperation { operation in
             if operation.kind == .put, operation.name == "kv/held" { await release.wait() }
         }
-        let configuration = ServerConfiguration(maxValueBytes: 1000, bufferBytes: 1500, bufferWait: .milliseconds(100))
+        // A value reserves three times its size: 3,000 of 4,500 for the first, 1,200 for a small one.
+        let configuration = ServerConfiguration(maxValueBytes: 1000, bufferBytes: 4500, bufferWait: .milliseconds(100))
         try await withAPI(server: configuration, objects: objects) { client in
-            // The first PUT holds 1,000 bytes of the budget while its write is held.
+            // The first PUT holds its reservation while its write is held.
             let held = Task { try await client.execute(uri: "/kv/held", method: .put, body: ByteBuffer(repeating: 1, count: 1000)) }
             try await Task.sleep(for: .milliseconds(100))
             let refused = try await client.execute(uri: "/kv/other", method: .put, body: ByteBuffer(repeating: 2, count: 1000))

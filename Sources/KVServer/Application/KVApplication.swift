@@ -40,7 +40,7 @@ public enum KVApplication {
         router.add(middleware: RequestIDMiddleware(generate: requestIDs))
         router.add(middleware: TelemetryMiddleware(routes: routes, metrics: HTTPMetrics(factory: metrics.factory)))
         router.add(middleware: DeadlineMiddleware(timeout: configuration.requestTimeout))
-        router.add(middleware: ErrorMiddleware(routes: routes, maxValueBytes: configuration.maxValueBytes))
+        router.add(middleware: ErrorMiddleware(routes: routes, maxValueBytes: configuration.maxValueBytes, metrics: metrics.factory))
         router.add(middleware: InFlightLimitMiddleware(limit: configuration.maxRequestsInFlight))
         routes.register(on: router)
         return router

@@ -12,7 +12,7 @@ import ObjectStore
 /// ``ServerConfiguration/batchConcurrency`` at a time, and the answer reports each item's
 /// outcome: 200 when all succeeded, 207 when some failed. A batch is not atomic.
 struct BatchController: Sendable {
-    static let bodyExpansion = BatchBuffering.expansion
+    static let bodyExpansion = BodyBuffering.batchExpansion
 
     let store: KeyValueStore
     let configuration: ServerConfiguration

@@ -1,3 +1,4 @@
+import CoreMetrics
 import HTTPTypes
 import Hummingbird
 import KVStore
@@ -10,15 +11,23 @@ import NIOCore
 public struct ErrorMiddleware: RouterMiddleware {
     public typealias Context = KVRequestContext
 
+    /// The metric of error answers, by the API's error code (a fixed set), so shed load
+    /// (`overloaded`), deadlines (`timeout`) and outages (`backend_unavailable`) are told apart.
+    static let errorsName = "s3kv_http_errors_total"
+    static let metricHelp = [errorsName: "Error answers of the API, by error code."]
+
     private let routes: RouteTable
     private let maxValueBytes: Int
+    private let metrics: any MetricsFactory
 
     /// - Parameters:
     ///   - routes: the API's paths and methods, to tell 405 from 404.
     ///   - maxValueBytes: the value size limit, for the 413 message.
-    public init(routes: RouteTable, maxValueBytes: Int) {
+    ///   - metrics: where error answers are counted by code.
+    public init(routes: RouteTable, maxValueBytes: Int, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.routes = routes
         self.maxValueBytes = maxValueBytes
+        self.metrics = metrics
     }
 
     public func handle(
@@ -55,6 +64,7 @@ public struct ErrorMiddleware: RouterMiddleware {
     @inline(never)
     private func recover(from error: any Error, request: Request, context: Context) -> Response {
         let apiError = self.apiError(for: error, request: request)
+        Counter(label: Self.errorsName, dimensions: [("code", apiError.code)], factory: self.metrics).increment()
         if error is CancellationError {
             context.logger.warning("request cut off by shutdown", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
         } else if apiError.status.kind == .serverError {

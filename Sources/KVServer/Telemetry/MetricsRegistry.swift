@@ -16,6 +16,7 @@ public final class MetricsRegistry: Sendable {
         .merging(InstrumentedObjectStore.metricHelp) { first, _ in first }
         .merging(ValueCache.metricHelp) { first, _ in first }
         .merging(GuardedHTTP1Channel.metricHelp) { first, _ in first }
+        .merging(ErrorMiddleware.metricHelp) { first, _ in first }
         .merging(processHelp) { first, _ in first }
 
     static let processHelp = [

@@ -15,6 +15,7 @@ import ObjectStore
 /// being normalised away.
 struct KVController: Sendable {
     static let pathPrefix = "/kv/"
+    static let bodyExpansion = BodyBuffering.valueExpansion
 
     let store: KeyValueStore
     let maxValueBytes: Int
@@ -33,8 +34,9 @@ struct KVController: Sendable {
         let contentType = try ContentTypePolicy.storedContentType(request.headers[.contentType])
         let ttl = try QueryOptions.ttl(request.uri.queryParameters)
         // An oversized body is refused from its declared length, before any of it is read.
-        let receipt = try await self.bodies.withBody(request, limit: self.maxValueBytes, tooLarge: .valueTooLarge(limit: self.maxValueBytes)) {
-            value in
+        let receipt = try await self.bodies.withBody(
+            request, limit: self.maxValueBytes, tooLarge: .valueTooLarge(limit: self.maxValueBytes), expansion: Self.bodyExpansion
+        ) { value in
             try await self.store.put(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
         }
         var headers: HTTPFields = [.eTag: receipt.etag.quoted]

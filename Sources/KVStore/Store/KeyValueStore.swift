@@ -99,8 +99,11 @@ public struct KeyValueStore: Sendable {
         guard self.cache.beginRevalidation(key) else { return }
         Task {
             defer { self.cache.endRevalidation(key) }
-            _ = try? await Deadline.withTimeout(self.configuration.backgroundTimeout) {
-                try await self.load(key, ifNoneMatch: nil, cached: cached, now: self.clock.wallTime(), instant: self.clock.monotonic())
+            // Its own budget, not the deadline of the read that started it.
+            _ = try? await Deadline.withoutDeadline {
+                try await Deadline.withTimeout(self.configuration.backgroundTimeout) {
+                    try await self.load(key, ifNoneMatch: nil, cached: cached, now: self.clock.wallTime(), instant: self.clock.monotonic())
+                }
             }
         }
     }

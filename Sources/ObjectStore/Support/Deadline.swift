@@ -18,6 +18,12 @@ public enum Deadline {
         (self.remaining ?? .seconds(1)) <= .zero
     }
 
+    /// Runs `body` with no deadline, for work started on behalf of a request that must outlive it
+    /// (an unstructured task copies its creator's task-local values, deadline included).
+    public static func withoutDeadline<Result>(_ body: () async throws -> Result) async rethrows -> Result {
+        try await self.$current.withValue(nil) { try await body() }
+    }
+
     /// Runs `body` with a deadline `timeout` from now, or the current one if that is sooner.
     public static func withTimeout<Result>(_ timeout: Duration, _ body: () async throws -> Result) async rethrows -> Result {
         let proposed = ContinuousClock.now + timeout
