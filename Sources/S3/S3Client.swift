@@ -88,7 +88,7 @@ public final class S3Client: Sendable {
     private func probeBucket() async -> Bool {
         do {
             _ = try await Deadline.withTimeout(Self.probeTimeout) {
-                try await self.attempt(.HEAD, key: nil, query: [], headers: [], body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
+                try await self.attempt(.HEAD, key: nil, query: [], headers: [], body: nil, payloadHash: SigV4Signer.emptyPayloadHash, maxResponseBytes: 1 << 20)
             }
             return true
         } catch let error as S3Error {
@@ -125,14 +125,62 @@ public final class S3Client: Sendable {
         body: ByteBuffer? = nil,
         replay: Replay = .idempotent
     ) async throws(S3Error) -> Response {
-        // Behind an open circuit nothing is sent: the backend is not answering anyone.
-        guard self.circuit.isClosed else { throw S3Error.circuitOpen }
         // Hashed once: retries resend the same payload.
         let payloadHash = body.map { SigV4Signer.payloadHash($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
+        return try await self.retrying(replay: replay) { () async throws(S3Error) -> Response in
+            try await self.attempt(
+                method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash,
+                maxResponseBytes: self.configuration.maxResponseBytes
+            )
+        }
+    }
+
+    /// A response whose body is still to be read, as a stream.
+    public struct StreamingResponse: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        /// The body, read once with backpressure; the connection's read timeout bounds each wait
+        /// for its next bytes, however long the whole transfer takes.
+        public var body: ObjectBody
+    }
+
+    /// Sends a request without a body and returns as soon as the answer's head arrives, with the
+    /// body to be streamed (GetObject of a large value). Retried like ``send(_:key:query:headers:body:replay:)``
+    /// until a head arrives; an error status's body is read whole.
+    public func sendStreaming(
+        _ method: HTTPMethod,
+        key: String? = nil,
+        query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = []
+    ) async throws(S3Error) -> StreamingResponse {
+        try await self.retrying(replay: .idempotent) { () async throws(S3Error) -> StreamingResponse in
+            let (response, deadline) = try await self.exchange(
+                method, key: key, query: query, headers: headers, body: nil, payloadHash: SigV4Signer.emptyPayloadHash
+            )
+            let status = Int(response.status.code)
+            if (200..<300).contains(status) || status == 304 {
+                let length = response.headers.first(name: "content-length").flatMap(Int.init)
+                return StreamingResponse(status: status, headers: response.headers, body: ObjectBody(response.body, length: length))
+            }
+            let bytes: ByteBuffer
+            do {
+                bytes = try await Self.collect(response.body, upTo: 1 << 20, by: deadline)
+            } catch {
+                throw self.failure(error)
+            }
+            throw S3Error.from(status: status, body: Array(bytes.readableBytesView))
+        }
+    }
+
+    /// Runs `operation` (one attempt), again after each retryable failure `replay` allows, with
+    /// backoff, within the caller's deadline.
+    private func retrying<Result>(replay: Replay, _ operation: () async throws(S3Error) -> Result) async throws(S3Error) -> Result {
+        // Behind an open circuit nothing is sent: the backend is not answering anyone.
+        guard self.circuit.isClosed else { throw S3Error.circuitOpen }
         var attempt = 1
         while true {
             do {
-                return try await self.attempt(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash)
+                return try await operation()
             } catch let error
                 where error.isRetryable && attempt < self.configuration.maxAttempts
                 && (replay == .idempotent || !error.mayHaveBeenApplied)
@@ -159,14 +207,42 @@ public final class S3Client: Sendable {
         return .milliseconds(Int(Double.random(in: 0...seconds) * 1000))
     }
 
+    /// One attempt, its answer buffered up to `maxResponseBytes`.
     private func attempt(
         _ method: HTTPMethod,
         key: String?,
         query: [(name: String, value: String)],
         headers: [(name: String, value: String)],
         body: ByteBuffer?,
-        payloadHash: String
+        payloadHash: String,
+        maxResponseBytes: Int
     ) async throws(S3Error) -> Response {
+        let (response, deadline) = try await self.exchange(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash)
+        let bytes: ByteBuffer
+        do {
+            // AsyncHTTPClient's deadline ends at the response head; the body must arrive by
+            // the same deadline, so a body that drips is cut off too.
+            bytes = try await Self.collect(response.body, upTo: maxResponseBytes, by: deadline)
+        } catch {
+            throw self.failure(error)
+        }
+        let status = Int(response.status.code)
+        if (200..<300).contains(status) || status == 304 {
+            return Response(status: status, headers: response.headers, body: bytes)
+        }
+        throw S3Error.from(status: status, body: Array(bytes.readableBytesView))
+    }
+
+    /// Signs and sends one request and waits for the answer's head; records the outcome in the
+    /// circuit. Returns the response and the deadline its body must arrive by.
+    private func exchange(
+        _ method: HTTPMethod,
+        key: String?,
+        query: [(name: String, value: String)],
+        headers: [(name: String, value: String)],
+        body: ByteBuffer?,
+        payloadHash: String
+    ) async throws(S3Error) -> (HTTPClientResponse, ContinuousClock.Instant) {
         let path = self.configuration.encodedPath(key: key)
         var signed = SigV4Signer.Request(
             method: method.rawValue,
@@ -189,32 +265,29 @@ public final class S3Client: Sendable {
             request.headers.replaceOrAdd(name: "content-length", value: "0")
         }
 
-        // One deadline covers the whole exchange, headers and body, capped by the caller's.
+        // One deadline covers the exchange, capped by the caller's.
         var timeout = self.configuration.requestTimeout
         if let remaining = Deadline.remaining {
             guard remaining > .zero else { throw S3Error.deadlineExceeded }
             timeout = min(timeout, remaining)
         }
+        let deadline = ContinuousClock.now + timeout
         let response: HTTPClientResponse
-        let bytes: ByteBuffer
         do {
-            let deadline = ContinuousClock.now + timeout
             response = try await self.http.execute(request, deadline: .now() + .init(timeout))
-            // AsyncHTTPClient's deadline ends at the response head; the body must arrive by the
-            // same deadline, so a body that drips is cut off too.
-            bytes = try await Self.collect(response.body, upTo: self.configuration.maxResponseBytes, by: deadline)
         } catch {
-            if Task.isCancelled { throw S3Error.cancelled }
-            let failure = Self.transportError(error, host: self.configuration.hostHeader)
-            if failure.isRetryable { self.circuit.recordFailure { await self.probeBucket() } }
-            throw failure
+            throw self.failure(error)
         }
-        let status = Int(response.status.code)
-        if status >= 500 { self.circuit.recordFailure { await self.probeBucket() } } else { self.circuit.recordAnswer() }
-        if (200..<300).contains(status) || status == 304 {
-            return Response(status: status, headers: response.headers, body: bytes)
-        }
-        throw S3Error.from(status: status, body: Array(bytes.readableBytesView))
+        if response.status.code >= 500 { self.circuit.recordFailure { await self.probeBucket() } } else { self.circuit.recordAnswer() }
+        return (response, deadline)
+    }
+
+    /// The error for a transport failure, recorded in the circuit when it means no answer.
+    private func failure(_ error: any Error) -> S3Error {
+        if Task.isCancelled { return S3Error.cancelled }
+        let failure = Self.transportError(error, host: self.configuration.hostHeader)
+        if failure.isRetryable { self.circuit.recordFailure { await self.probeBucket() } }
+        return failure
     }
 
     /// Collects a response body, giving up (with a read timeout) at `deadline`.

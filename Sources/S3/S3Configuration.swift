@@ -33,6 +33,12 @@ public struct S3Configuration: Sendable {
     public var maxResponseBytes: Int
     /// When requests stop being sent to a backend that does not answer.
     public var circuit: CircuitBreaker.Configuration
+    /// Bodies of at least this many bytes (or of unknown length) are uploaded in parts.
+    public var multipartThreshold: Int
+    /// The size of each part of a multipart upload (at least 5 MiB, S3's minimum).
+    public var partSize: Int
+    /// Parts of one upload in flight at once; memory per upload is about part size × (this + 1).
+    public var uploadConcurrency: Int
 
     /// - Parameter endpoint: for example `http://127.0.0.1:9000` or `https://s3.eu-west-1.amazonaws.com`.
     public init(
@@ -65,6 +71,9 @@ public struct S3Configuration: Sendable {
         self.minimumAttemptTime = .milliseconds(250)
         self.maxResponseBytes = 1 << 30
         self.circuit = CircuitBreaker.Configuration()
+        self.multipartThreshold = 16 << 20
+        self.partSize = 8 << 20
+        self.uploadConcurrency = 4
     }
 
     /// The Host header: the bucket is part of it with virtual-hosted addressing.

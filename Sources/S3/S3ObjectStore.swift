@@ -180,9 +180,9 @@ public struct S3ObjectStore: ObjectStore {
     ///
     /// - Parameter conditional: whether the request is a conditional write or delete, whose
     ///   lost answer is an ``ObjectStoreError/Code/outcomeUnknown`` rather than a failure.
-    private func perform(
-        _ name: ObjectName, conditional: Bool = false, _ request: () async throws -> S3Client.Response
-    ) async throws -> S3Client.Response {
+    func perform<Result>(
+        _ name: ObjectName, conditional: Bool = false, _ request: () async throws -> Result
+    ) async throws -> Result {
         do {
             return try await request()
         } catch let error as S3Error {
@@ -207,6 +207,7 @@ public struct S3ObjectStore: ObjectStore {
         case (404, "NoSuchBucket"): return ObjectStoreError(.backendFailure, "\(error.code): \(error.message)")
         case (404, _): return .notFound(name)
         case (412, _): return .preconditionFailed(name)
+        case (416, _): return ObjectStoreError(.rangeNotSatisfiable, "\(error.code): \(error.message)")
         case _ where Self.accessCodes.contains(error.code), (403, _):
             return ObjectStoreError(.accessDenied, "\(error.code): \(error.message)")
         case (0, S3Error.invalidRequestCode):
@@ -222,7 +223,7 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
-    private static func readHeaders(_ ifNoneMatch: ETagMatch?) -> [(name: String, value: String)] {
+    static func readHeaders(_ ifNoneMatch: ETagMatch?) -> [(name: String, value: String)] {
         switch ifNoneMatch {
         case nil: []
         case .any: [("if-none-match", "*")]
@@ -230,14 +231,14 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
-    private static func etag(_ headers: HTTPHeaders, name: ObjectName) throws -> ETag {
+    static func etag(_ headers: HTTPHeaders, name: ObjectName) throws -> ETag {
         guard let etag = headers.first(name: "etag") else {
             throw ObjectStoreError(.backendFailure, "the response for '\(name)' has no ETag")
         }
         return ETag(etag)
     }
 
-    private static func info(_ headers: HTTPHeaders, name: ObjectName, size: Int) throws -> ObjectInfo {
+    static func info(_ headers: HTTPHeaders, name: ObjectName, size: Int) throws -> ObjectInfo {
         var metadata: [String: String] = [:]
         for header in headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
             metadata[String(header.name.lowercased().dropFirst("x-amz-meta-".count))] = header.value
@@ -250,7 +251,7 @@ public struct S3ObjectStore: ObjectStore {
         )
     }
 
-    private static func xml(_ body: ByteBuffer) throws -> XMLElement {
+    static func xml(_ body: ByteBuffer) throws -> XMLElement {
         do {
             return try XMLElement.parse(Array(body.readableBytesView))
         } catch {

@@ -25,7 +25,8 @@ func withAPI(
     let counter = Mutex(0)
     let router = KVApplication.router(
         store: KeyValueStore(objects: objects, configuration: configuration, metrics: metrics.factory, clock: clock),
-        configuration: server ?? ServerConfiguration(maxValueBytes: maxValueBytes),
+        // A generous deadline: a loaded CI machine must not turn slow tests into timeouts.
+        configuration: server ?? ServerConfiguration(maxValueBytes: maxValueBytes, requestTimeout: .seconds(120)),
         metrics: metrics,
         requestIDs: { "req-\(counter.withLock { $0 += 1; return $0 })" }
     )

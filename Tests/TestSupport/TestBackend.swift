@@ -25,6 +25,9 @@ public enum S3TestServer {
         let endpoint = try #require(endpoint ?? Self.endpoint, "S3KV_TEST_S3_ENDPOINT is not set; run the tests with scripts/test")
         var configuration = try S3Configuration(endpoint: endpoint, bucket: bucket, credentials: credentials)
         if let maxResponseBytes { configuration.maxResponseBytes = maxResponseBytes }
+        // S3's smallest parts, so tests upload in several parts without moving much data.
+        configuration.multipartThreshold = 5 << 20
+        configuration.partSize = 5 << 20
         let store = S3ObjectStore(client: S3Client(configuration: configuration), prefix: prefix)
         do {
             try await store.headBucket()

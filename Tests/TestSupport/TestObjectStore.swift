@@ -75,6 +75,17 @@ public final class TestObjectStore: ObjectStore {
         return try await self.run(operation) { try await self.base.put(name, body: body, options: options) }
     }
 
+    public func put(_ name: ObjectName, streaming body: ObjectBody, options: PutOptions) async throws -> ETag {
+        let operation = Operation(kind: .put, name: name, isConditional: options.condition != .none, description: "put \(name)")
+        return try await self.run(operation) { try await self.base.put(name, streaming: body, options: options) }
+    }
+
+    public func stream(_ name: ObjectName, ifNoneMatch: ETagMatch?, range: ByteRange?) async throws -> StreamedObject {
+        try await self.run(Operation(kind: .get, name: name, isConditional: false, description: "get \(name)")) {
+            try await self.base.stream(name, ifNoneMatch: ifNoneMatch, range: range)
+        }
+    }
+
     public func get(_ name: ObjectName, ifNoneMatch: ETagMatch?) async throws -> StoredObject {
         try await self.run(Operation(kind: .get, name: name, isConditional: false, description: "get \(name)")) {
             try await self.base.get(name, ifNoneMatch: ifNoneMatch)

@@ -115,6 +115,8 @@ public struct APIError: Error, Sendable, Equatable {
                 .serviceUnavailable, code: "backend_unavailable", message: error.message,
                 headers: [.retryAfter: String(Self.retryAfterSeconds)]
             )
+        case .rangeNotSatisfiable:
+            self.init(.rangeNotSatisfiable, code: "range_not_satisfiable", message: error.message)
         case .insufficientStorage:
             self.init(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage", message: error.message)
         case .overloaded:

@@ -25,29 +25,12 @@ struct BodyReader: Sendable {
     ) async throws -> Result {
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if let declared, declared > limit { throw tooLarge }
-        let (body, reserved) = try await self.readBeforeDeadline(request, declared: declared, limit: limit, tooLarge: tooLarge, expansion: expansion)
+        // A body still arriving at the deadline is a 408; one that stops arriving altogether is
+        // ended by the connection's idle timeout (KV_IDLE_TIMEOUT). Racing the read against the
+        // deadline in another task instead would leave that task unstoppable on shutdown.
+        let (body, reserved) = try await self.read(request, declared: declared, limit: limit, tooLarge: tooLarge, expansion: expansion)
         defer { self.budget.release(reserved) }
         return try await use(body)
-    }
-
-    /// Reads the body, giving up at the request's deadline: a client that stalls mid-body gets a
-    /// 408 and its connection closed, instead of holding its buffer and a task forever.
-    private func readBeforeDeadline(
-        _ request: Request, declared: Int?, limit: Int, tooLarge: APIError, expansion: Int
-    ) async throws -> (ByteBuffer, Int) {
-        guard let remaining = Deadline.remaining else {
-            return try await self.read(request, declared: declared, limit: limit, tooLarge: tooLarge, expansion: expansion)
-        }
-        return try await withThrowingTaskGroup(of: (ByteBuffer, Int)?.self) { group in
-            group.addTask { try await self.read(request, declared: declared, limit: limit, tooLarge: tooLarge, expansion: expansion) }
-            group.addTask {
-                try await Task.sleep(for: remaining)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let read = try await group.next(), let read else { throw APIError.requestTimeout }
-            return read
-        }
     }
 
     /// Reads the whole body within `limit`, reserving it in the budget; on any failure it gives
@@ -62,6 +45,7 @@ struct BodyReader: Sendable {
             var body = ByteBuffer()
             do {
                 for try await chunk in request.body {
+                    if Deadline.hasPassed { throw APIError.requestTimeout }
                     guard body.readableBytes + chunk.readableBytes <= limit else { throw tooLarge }
                     if declared == nil {
                         try await self.reserve(chunk.readableBytes * expansion)

@@ -6,7 +6,7 @@ import ObjectStore
 /// ends at it, so every request is answered within it, whatever the backend or the client does.
 ///
 /// The deadline is carried as ``Deadline/current``; each wait enforces it where it happens and
-/// answers with what it knows (a 408 for a body that did not arrive, a 503 for a backend that
+/// answers with what it knows (a 408 for a body still arriving, a 503 for a backend that
 /// did not answer, `outcome_unknown` for a write whose answer was lost).
 public struct DeadlineMiddleware: RouterMiddleware {
     public typealias Context = KVRequestContext

@@ -39,7 +39,8 @@ struct KVController: Sendable {
         ) { value in
             try await self.store.put(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
         }
-        var headers: HTTPFields = [.eTag: receipt.etag.quoted]
+        var headers = HTTPFields()
+        if let etag = receipt.etag { headers[.eTag] = etag.quoted }
         Self.addVersionHeaders(version: receipt.version, expiresAt: receipt.expiresAt, to: &headers)
         return try JSONResponse.make(WriteResponse(receipt), headers: headers)
     }
@@ -160,7 +161,8 @@ struct WriteResponse: Encodable {
     var key: String
     /// Bytes written.
     var size: Int
-    var etag: String
+    /// Absent only for a write confirmed after another had already replaced it.
+    var etag: String?
     var version: Int64
     /// RFC 3339 with milliseconds; absent when the value does not expire.
     var expiresAt: String?
@@ -168,7 +170,7 @@ struct WriteResponse: Encodable {
     init(_ receipt: WriteReceipt) {
         self.key = receipt.key.rawValue
         self.size = receipt.size
-        self.etag = receipt.etag.quoted
+        self.etag = receipt.etag?.quoted
         self.version = receipt.version
         self.expiresAt = receipt.expiresAt.map { TimestampFormat.iso8601($0.date) }
     }

@@ -43,3 +43,51 @@ enum ValueEncoding {
         metadata.writeID == nil ? objectSize : max(0, objectSize - Self.trailerBytes)
     }
 }
+
+extension ValueEncoding {
+    /// The value's bytes of a streamed object body: everything but the trailer, which is held
+    /// back as the bytes pass and checked against `writeID` at the end (a mismatch fails the
+    /// stream, as an altered object is refused when read whole).
+    static func valueStream(of body: ObjectBody, writeID: WriteID?, valueSize: Int) -> ObjectBody {
+        guard let writeID else { return body }
+        return ObjectBody(TrailerStripping(base: body, expected: writeID.bytes), length: valueSize)
+    }
+
+    struct TrailerStripping: AsyncSequence, Sendable {
+        typealias Element = ByteBuffer
+        let base: ObjectBody
+        let expected: [UInt8]
+
+        func makeAsyncIterator() -> Iterator { Iterator(base: self.base.makeAsyncIterator(), expected: self.expected) }
+
+        struct Iterator: AsyncIteratorProtocol {
+            var base: ObjectBody.Iterator
+            let expected: [UInt8]
+            /// The last bytes seen, which may be the trailer.
+            var held = ByteBuffer()
+            var finished = false
+
+            mutating func next() async throws -> ByteBuffer? {
+                while !self.finished {
+                    guard let chunk = try await self.base.next() else {
+                        self.finished = true
+                        guard self.held.readableBytesView.elementsEqual(self.expected) else {
+                            throw KVError(.backendFailure, "the stored value was altered outside s3kv and is not served")
+                        }
+                        return nil
+                    }
+                    self.held.writeImmutableBuffer(chunk)
+                    let releasable = self.held.readableBytes - self.expected.count
+                    if releasable > 0 {
+                        let out = self.held.readSlice(length: releasable)!
+                        var rest = ByteBuffer()
+                        rest.writeImmutableBuffer(self.held)
+                        self.held = rest
+                        return out
+                    }
+                }
+                return nil
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case notFound, versionNotFound, conditionFailed, conflict, notModified, invalidRequest, backendUnavailable
-            case outcomeUnknown, backendFailure, overloaded, timedOut, insufficientStorage
+            case outcomeUnknown, backendFailure, overloaded, timedOut, insufficientStorage, rangeNotSatisfiable
         }
         private let base: Base
 
@@ -37,6 +37,8 @@ public struct KVError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let timedOut = Code(base: .timedOut)
         /// The backend has no room for the write; nothing was written. Reads still work.
         public static let insufficientStorage = Code(base: .insufficientStorage)
+        /// A read's range holds none of the value (HTTP 416).
+        public static let rangeNotSatisfiable = Code(base: .rangeNotSatisfiable)
         /// The backend failed in a way a retry will not fix (for example, access denied).
         public static let backendFailure = Code(base: .backendFailure)
 

@@ -42,20 +42,7 @@ extension KeyValueStore {
         ttl: TimeToLive?
     ) async throws -> WriteReceipt {
         let now = self.clock.wallTime()
-        let expiresAt = ttl.map { UnixMilliseconds(now).adding($0) }
-        let contentType = contentType ?? Self.defaultContentType
-        do {
-            try ObjectLimits.checkContentType(contentType)
-        } catch {
-            throw KVError(.invalidRequest, error.message)
-        }
-        if let expiresAt {
-            // Index first: if the value write then fails, the sweeper finds a stale entry and
-            // drops it; the other order could leave an expiring value nobody reclaims.
-            _ = try await self.perform(on: key) {
-                try await self.objects.put(BucketLayout.expiryObject(for: key, expiresAt: expiresAt), body: ByteBuffer(), options: PutOptions())
-            }
-        }
+        let (contentType, expiresAt) = try await self.prepareWrite(key, contentType: contentType, ttl: ttl, now: now)
         let name = BucketLayout.valueObject(for: key)
         /// Every id this call has written under: one of them found in the key means it landed.
         var attempts: [WriteID] = []
@@ -146,6 +133,28 @@ extension KeyValueStore {
             return WriteReceipt(key: key, size: value.readableBytes, etag: etag, version: version, expiresAt: expiresAt)
         }
         throw KVError.conflict(key, attempts: Self.maximumWriteAttempts)
+    }
+
+    /// What every write does before its value: checks the content type and, for a value that
+    /// expires, writes its expiry index entry. Index first: if the value write then fails, the
+    /// sweeper finds a stale entry and drops it; the other order could leave an expiring value
+    /// nobody reclaims.
+    func prepareWrite(
+        _ key: Key, contentType: String?, ttl: TimeToLive?, now: Date
+    ) async throws -> (contentType: String, expiresAt: UnixMilliseconds?) {
+        let expiresAt = ttl.map { UnixMilliseconds(now).adding($0) }
+        let contentType = contentType ?? Self.defaultContentType
+        do {
+            try ObjectLimits.checkContentType(contentType)
+        } catch {
+            throw KVError(.invalidRequest, error.message)
+        }
+        if let expiresAt {
+            _ = try await self.perform(on: key) {
+                try await self.objects.put(BucketLayout.expiryObject(for: key, expiresAt: expiresAt), body: ByteBuffer(), options: PutOptions())
+            }
+        }
+        return (contentType, expiresAt)
     }
 
     /// What became of a conditional write whose answer was lost.
@@ -295,7 +304,7 @@ extension KeyValueStore {
 
     /// Runs `body` holding `key`'s write lock; a full queue or a deadline passing while waiting
     /// is answered as the domain's error, with nothing written.
-    private func locked<Result: Sendable>(_ key: Key, _ body: () async throws -> Result) async throws -> Result {
+    func locked<Result: Sendable>(_ key: Key, _ body: () async throws -> Result) async throws -> Result {
         do {
             return try await self.writeLocks.withLock(key, body)
         } catch KeyLocks.Refusal.queueFull {
@@ -331,7 +340,9 @@ extension KeyValueStore {
         }
     }
 
-    private static func check(_ precondition: WritePrecondition, against current: Current, key: Key) throws {
+    /// Throws `conditionFailed` unless `precondition` holds against `current`; shared by the
+    /// buffered and the streaming writer so both judge a condition the same way.
+    static func check(_ precondition: WritePrecondition, against current: Current, key: Key) throws {
         switch (precondition, current) {
         case (.none, _), (.ifNoneExists, .absent), (.ifNoneExists, .expired), (.ifExists, .live):
             return
@@ -365,7 +376,7 @@ extension KeyValueStore {
 
     /// Drops the version that fell out of the history. Best effort: a failure leaves one extra
     /// archived version, which the next listing of the key's versions removes.
-    private func pruneHistory(_ key: Key, archived version: Int64) async {
+    func pruneHistory(_ key: Key, archived version: Int64) async {
         guard self.history.isEnabled else { return }
         do {
             try await self.history.prune(key, newestArchived: version)

@@ -29,6 +29,16 @@ public protocol ObjectStore: Sendable {
     ///   ``ObjectStoreError/Code/notModified`` when `ifNoneMatch` matches the current ETag.
     func get(_ name: ObjectName, ifNoneMatch: ETagMatch?) async throws -> StoredObject
 
+    /// Stores a body that may be a stream, read once, in bounded memory; same conditions and
+    /// errors as ``put(_:body:options:)``. A stream that ends short of its declared length, or
+    /// fails, stores nothing.
+    func put(_ name: ObjectName, streaming body: ObjectBody, options: PutOptions) async throws -> ETag
+
+    /// Reads an object with its body as a stream, all of it or `range`, with backpressure; same
+    /// errors as ``get(_:ifNoneMatch:)``, and ``ObjectStoreError/Code/rangeNotSatisfiable`` for a
+    /// range that starts past the end.
+    func stream(_ name: ObjectName, ifNoneMatch: ETagMatch?, range: ByteRange?) async throws -> StreamedObject
+
     /// Reads an object's attributes without its body. Same errors as ``get(_:ifNoneMatch:)``.
     func head(_ name: ObjectName, ifNoneMatch: ETagMatch?) async throws -> ObjectInfo
 

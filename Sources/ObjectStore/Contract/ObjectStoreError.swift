@@ -4,7 +4,7 @@ public struct ObjectStoreError: Error, Sendable, Equatable, CustomStringConverti
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case notFound, preconditionFailed, notModified, invalidArgument
-            case accessDenied, unavailable, outcomeUnknown, insufficientStorage, backendFailure
+            case accessDenied, unavailable, outcomeUnknown, insufficientStorage, rangeNotSatisfiable, backendFailure
         }
         private let base: Base
 
@@ -30,6 +30,8 @@ public struct ObjectStoreError: Error, Sendable, Equatable, CustomStringConverti
         /// The backend has no room for the write (a full disk); reads still work, and writes do
         /// again once space is freed.
         public static let insufficientStorage = Code(base: .insufficientStorage)
+        /// A read's range starts past the end of the object (HTTP 416).
+        public static let rangeNotSatisfiable = Code(base: .rangeNotSatisfiable)
         /// Any other backend failure.
         public static let backendFailure = Code(base: .backendFailure)
 

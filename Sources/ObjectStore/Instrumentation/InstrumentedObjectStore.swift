@@ -34,6 +34,7 @@ public struct InstrumentedObjectStore: ObjectStore {
         case unavailable
         case outcomeUnknown = "outcome_unknown"
         case insufficientStorage = "insufficient_storage"
+        case rangeNotSatisfiable = "range_not_satisfiable"
         case error
 
         init(_ error: any Error) {
@@ -50,6 +51,7 @@ public struct InstrumentedObjectStore: ObjectStore {
             case .unavailable: self = .unavailable
             case .outcomeUnknown: self = .outcomeUnknown
             case .insufficientStorage: self = .insufficientStorage
+            case .rangeNotSatisfiable: self = .rangeNotSatisfiable
             default: self = .error
             }
         }
@@ -117,6 +119,14 @@ public struct InstrumentedObjectStore: ObjectStore {
 
     public func put(_ key: ObjectName, body: ByteBuffer, options: PutOptions) async throws -> ETag {
         try await self.measure(.put, key) { try await self.base.put(key, body: body, options: options) }
+    }
+
+    public func put(_ key: ObjectName, streaming body: ObjectBody, options: PutOptions) async throws -> ETag {
+        try await self.measure(.put, key) { try await self.base.put(key, streaming: body, options: options) }
+    }
+
+    public func stream(_ key: ObjectName, ifNoneMatch: ETagMatch?, range: ByteRange?) async throws -> StreamedObject {
+        try await self.measure(.get, key) { try await self.base.stream(key, ifNoneMatch: ifNoneMatch, range: range) }
     }
 
     public func get(_ key: ObjectName, ifNoneMatch: ETagMatch?) async throws -> StoredObject {
