@@ -14,15 +14,25 @@ extension S3ObjectStore {
     /// upload, so no incomplete upload is left behind.
     public func put(_ name: ObjectName, streaming body: ObjectBody, options: PutOptions) async throws -> ETag {
         if let buffer = body.buffer { return try await self.put(name, body: buffer, options: options) }
-        let configuration = self.client.configuration
-        if let length = body.length, length < configuration.multipartThreshold {
-            let buffer: ByteBuffer
-            do {
-                buffer = try await body.collect(upTo: length)
-            } catch let error as ObjectBodyError {
-                throw ObjectStoreError(.invalidArgument, error.description)
+        let threshold = self.client.configuration.multipartThreshold
+        var iterator = body.makeAsyncIterator()
+        // What is read before deciding: all of a small body, the first bytes of a large one.
+        var head = ByteBuffer()
+        do {
+            if let length = body.length, length < threshold {
+                head = try await body.collect(upTo: length)
+                return try await self.put(name, body: head, options: options)
             }
-            return try await self.put(name, body: buffer, options: options)
+            if body.length == nil {
+                // A body of unknown length that ends before the threshold is one PutObject.
+                var ended = false
+                while head.readableBytes < threshold, !ended {
+                    if let chunk = try await iterator.next() { head.writeImmutableBuffer(chunk) } else { ended = true }
+                }
+                if ended { return try await self.put(name, body: head, options: options) }
+            }
+        } catch let error as ObjectBodyError {
+            throw ObjectStoreError(.invalidArgument, error.description)
         }
         try ObjectLimits.checkName(name)
         try ObjectLimits.checkContentType(options.contentType)
@@ -30,16 +40,22 @@ extension S3ObjectStore {
         if let length = body.length, length > Self.maximumMultipartBytes {
             throw ObjectStoreError(.invalidArgument, "the body is \(length) bytes; S3 holds at most \(Self.maximumMultipartBytes) in one object")
         }
-        let partSize = Self.partSize(for: body.length, configured: configuration.partSize)
+        let partSize = Self.partSize(for: body.length, configured: self.client.configuration.partSize)
         let uploadID = try await self.createMultipartUpload(name, options: options)
         do {
-            let parts = try await self.uploadParts(name, uploadID: uploadID, body: body, partSize: partSize)
+            let parts = try await self.uploadParts(name, uploadID: uploadID, head: head, rest: &iterator, partSize: partSize)
             return try await self.completeMultipartUpload(name, uploadID: uploadID, parts: parts, condition: options.condition)
         } catch {
             await self.abortMultipartUpload(name, uploadID: uploadID)
             if let error = error as? ObjectBodyError { throw ObjectStoreError(.invalidArgument, error.description) }
             throw error
         }
+    }
+
+    /// The most memory one streamed put holds: the bytes read before deciding on multipart, or
+    /// the parts in flight and the one being filled (a part may run one chunk over its size).
+    public static func streamBufferBytes(_ configuration: S3Configuration) -> Int {
+        max(configuration.multipartThreshold, max(configuration.partSize, minimumPartSize) * (max(1, configuration.uploadConcurrency) + 1))
     }
 
     /// S3's limits: 10,000 parts, 5 TiB in all.
@@ -69,13 +85,15 @@ extension S3ObjectStore {
 
     /// Reads the body into parts and uploads them, at most ``S3Configuration/uploadConcurrency``
     /// at a time; returns each part's number and ETag, in order.
-    private func uploadParts(_ name: ObjectName, uploadID: String, body: ObjectBody, partSize: Int) async throws -> [(Int, String)] {
+    private func uploadParts(
+        _ name: ObjectName, uploadID: String, head: ByteBuffer, rest: inout ObjectBody.Iterator, partSize: Int
+    ) async throws -> [(Int, String)] {
         let concurrency = max(1, self.client.configuration.uploadConcurrency)
         return try await withThrowingTaskGroup(of: (Int, String).self) { group in
             var parts: [(Int, String)] = []
             var number = 0
             var inFlight = 0
-            var current = ByteBuffer()
+            var current = head
             func launch(_ part: ByteBuffer) async throws {
                 if inFlight >= concurrency, let done = try await group.next() {
                     parts.append(done)
@@ -89,7 +107,11 @@ extension S3ObjectStore {
                 group.addTask { (partNumber, try await self.uploadPart(name, uploadID: uploadID, number: partNumber, body: part)) }
                 inFlight += 1
             }
-            for try await chunk in body {
+            if current.readableBytes >= partSize {
+                try await launch(current)
+                current = ByteBuffer()
+            }
+            while let chunk = try await rest.next() {
                 current.writeImmutableBuffer(chunk)
                 if current.readableBytes >= partSize {
                     try await launch(current)

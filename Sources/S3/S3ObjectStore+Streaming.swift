@@ -13,13 +13,19 @@ extension S3ObjectStore {
             try await self.client.sendStreaming(.GET, key: self.objectKey(name), headers: headers)
         }
         if response.status == 304 { throw ObjectStoreError.notModified(name) }
+        // A body that breaks off or goes silent mid-way fails in the contract's terms.
+        let host = self.client.configuration.hostHeader
+        let body = response.body.mapError { error in
+            if error is CancellationError { return error }
+            return Self.translate(S3Client.transportError(error, host: host), name: name)
+        }
         let length = response.headers.first(name: "content-length").flatMap(Int.init) ?? 0
         if response.status == 206, let contentRange = response.headers.first(name: "content-range"),
             let (served, size) = Self.parseContentRange(contentRange)
         {
-            return StreamedObject(info: try Self.info(response.headers, name: name, size: size), body: response.body, range: served)
+            return StreamedObject(info: try Self.info(response.headers, name: name, size: size), body: body, range: served)
         }
-        return StreamedObject(info: try Self.info(response.headers, name: name, size: length), body: response.body, range: nil)
+        return StreamedObject(info: try Self.info(response.headers, name: name, size: length), body: body, range: nil)
     }
 
     /// `bytes first-last/size`, as S3 answers a ranged read.

@@ -21,18 +21,23 @@ public struct S3ObjectStore: ObjectStore {
         self.prefix = ObjectName(prefix)
     }
 
-    /// A body is sent in one PutObject and read back whole, so it is bounded by the smaller of
-    /// S3's single-PUT limit and the largest response the client accepts.
+    /// Streamed, an object is bounded by S3's multipart limit (5 TiB); a body held in memory goes
+    /// in one PutObject (at most 5 GiB) and a whole read stops at the client's response limit.
     public var limits: ObjectStoreLimits {
-        ObjectStoreLimits(maximumObjectBytes: min(Self.maximumSinglePutBytes, self.client.configuration.maxResponseBytes))
+        ObjectStoreLimits(
+            maximumObjectBytes: Self.maximumMultipartBytes, streamsBodies: true,
+            streamBufferBytes: Self.streamBufferBytes(self.client.configuration)
+        )
     }
 
     public func put(_ name: ObjectName, body: ByteBuffer, options: PutOptions) async throws -> ETag {
         try ObjectLimits.checkName(name)
         try ObjectLimits.checkContentType(options.contentType)
         try ObjectLimits.checkMetadata(options.metadata)
-        if body.readableBytes > self.limits.maximumObjectBytes {
-            throw ObjectStoreError(.invalidArgument, "the body is \(body.readableBytes) bytes; this store holds at most \(self.limits.maximumObjectBytes)")
+        if body.readableBytes > Self.maximumSinglePutBytes {
+            throw ObjectStoreError(
+                .invalidArgument, "the body is \(body.readableBytes) bytes; one PutObject holds at most \(Self.maximumSinglePutBytes); stream it"
+            )
         }
         var headers: [(name: String, value: String)] = [("content-type", options.contentType)]
         headers += options.metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }

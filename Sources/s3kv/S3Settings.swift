@@ -9,6 +9,10 @@ struct S3Settings: Sendable, Equatable {
     var prefix: String
     var forcePathStyle: Bool
     var createBucket: Bool
+    /// Values of at least this many bytes (or of unknown length, past it) go up in parts.
+    var multipartThreshold: Int
+    var partSize: Int
+    var uploadConcurrency: Int
 
     init(_ reader: EnvironmentReader) throws(ConfigurationError) {
         guard let bucket = reader.string("S3_BUCKET") else {
@@ -34,6 +38,11 @@ struct S3Settings: Sendable, Equatable {
         }
         self.forcePathStyle = try reader.boolean("S3_FORCE_PATH_STYLE") ?? (endpoint != nil)
         self.createBucket = try reader.boolean("S3_CREATE_BUCKET") ?? false
+        // S3 takes parts of 5 MiB to 5 GiB, the last one excepted.
+        self.multipartThreshold = try reader.byteSize("KV_S3_MULTIPART_THRESHOLD", in: (5 << 20)...(5 << 30)) ?? (16 << 20)
+        self.partSize = try reader.byteSize("KV_S3_PART_SIZE", in: (5 << 20)...(5 << 30)) ?? (8 << 20)
+        self.uploadConcurrency =
+            try reader.integer("KV_S3_UPLOAD_CONCURRENCY", in: 1...64, expected: "a number of parts from 1 to 64") ?? 4
         do {
             _ = try self.clientConfiguration()
         } catch {
@@ -42,9 +51,13 @@ struct S3Settings: Sendable, Equatable {
     }
 
     func clientConfiguration() throws(S3Error) -> S3Configuration {
-        try S3Configuration(
+        var configuration = try S3Configuration(
             endpoint: self.endpoint, bucket: self.bucket, region: self.region,
             credentials: self.credentials, forcePathStyle: self.forcePathStyle
         )
+        configuration.multipartThreshold = self.multipartThreshold
+        configuration.partSize = self.partSize
+        configuration.uploadConcurrency = self.uploadConcurrency
+        return configuration
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import KVServer
 import KVStore
 import Logging
+import S3
 
 /// Which backend holds the data.
 enum StorageKind: String, Sendable, CaseIterable {
@@ -45,7 +46,7 @@ struct Settings: Sendable, Equatable {
         ("PORT", "port to listen on, 0 for any free port (default 8080)"),
         ("KV_STORAGE", "s3 | local | memory (default: s3 when S3_BUCKET is set, otherwise local)"),
         ("KV_DATA_DIR", "directory of the embedded store (default ./data)"),
-        ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default 16MiB)"),
+        ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default: 5TiB on s3, streamed; 16MiB otherwise)"),
         ("KV_BATCH_MAX_BYTES", "largest batch request body (POST /kv), e.g. 64MiB (default 64MiB)"),
         ("KV_BATCH_CONCURRENCY", "items of a batch sent to the backend at once, 1 to 256 (default 16)"),
         ("KV_BUFFER_BYTES", "request-body bytes all requests may hold in memory at once, e.g. 256MiB (default 256MiB)"),
@@ -75,6 +76,9 @@ struct Settings: Sendable, Equatable {
         ("S3_PREFIX", "prefix for every object name, e.g. team-a/ (default none)"),
         ("S3_FORCE_PATH_STYLE", "true | false: path-style addressing (default true with S3_ENDPOINT, else false)"),
         ("S3_CREATE_BUCKET", "true | false: create the bucket at start when missing (default false)"),
+        ("KV_S3_MULTIPART_THRESHOLD", "values from this size (or of unknown length, past it) go up in parts, 5MiB to 5GiB (default 16MiB)"),
+        ("KV_S3_PART_SIZE", "size of each part of a multipart upload, 5MiB to 5GiB (default 8MiB)"),
+        ("KV_S3_UPLOAD_CONCURRENCY", "parts of one upload in flight at once, 1 to 64 (default 4)"),
     ]
 
     /// The variables as `--help` shows them: one per line, descriptions aligned.
@@ -83,16 +87,25 @@ struct Settings: Sendable, Equatable {
         return variables.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.help }.joined(separator: "\n")
     }
 
-    /// The largest configurable value: S3's limit for a single PUT.
-    static let maximumValueBytesCeiling = 5 * 1024 * 1024 * 1024
+    /// The largest configurable value: S3's limit for one object, uploaded in parts.
+    static let maximumValueBytesCeiling = 5 << 40
+    /// The default largest value on S3, which streams values in bounded memory: as large as S3
+    /// stores (5 TiB, less the write id s3kv appends).
+    static let defaultS3MaxValueBytes = (5 << 40) - KeyValueStore.objectOverheadBytes
 
     init(environment: [String: String]) throws(ConfigurationError) {
         let reader = EnvironmentReader(environment)
         let host = reader.string("HOST") ?? "127.0.0.1"
         let port = try reader.integer("PORT", in: 0...65_535, expected: "a port number from 0 to 65535") ?? 8080
+        let defaultStorage: StorageKind = reader.string("S3_BUCKET") == nil ? .local : .s3
+        self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
+        // The embedded and memory stores hold a value in memory while they store it; S3 streams.
         let maxValueBytes =
             try reader.byteSize("KV_MAX_VALUE_BYTES", in: 1...Self.maximumValueBytesCeiling)
-            ?? ServerConfiguration.defaultMaxValueBytes
+            ?? (self.storage == .s3 ? Self.defaultS3MaxValueBytes : ServerConfiguration.defaultMaxValueBytes)
+        let cacheDefaults = ValueCache.Configuration()
+        let cacheMaxValueBytes =
+            try reader.byteSize("KV_CACHE_MAX_VALUE_BYTES", in: 1...(1 << 30)) ?? cacheDefaults.maxValueBytes
         let defaultServer = ServerConfiguration()
         self.server = ServerConfiguration(
             host: host,
@@ -112,8 +125,10 @@ struct Settings: Sendable, Equatable {
                 ?? defaultServer.maxRequestsInFlight,
             maxHeaderBytes: try reader.byteSize("KV_MAX_HEADER_BYTES", in: 1024...(1 << 20)) ?? defaultServer.maxHeaderBytes
         )
-        // The largest request must fit in the budget, or it could never be served.
-        let valueNeed = self.server.maxValueBytes * BodyBuffering.valueExpansion
+        // The largest request must fit in the budget, or it could never be served. On S3 only
+        // values the cache keeps are read whole; larger ones stream in parts.
+        let bufferedValueBytes = self.storage == .s3 ? min(self.server.maxValueBytes, cacheMaxValueBytes) : self.server.maxValueBytes
+        let valueNeed = bufferedValueBytes * BodyBuffering.valueExpansion
         if self.server.bufferBytes < valueNeed {
             throw ConfigurationError(
                 variable: "KV_BUFFER_BYTES",
@@ -130,16 +145,14 @@ struct Settings: Sendable, Equatable {
             )
         }
 
-        let defaultStorage: StorageKind = reader.string("S3_BUCKET") == nil ? .local : .s3
-        self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
         self.dataDirectory = reader.string("KV_DATA_DIR") ?? "./data"
         self.logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self) ?? .info
         self.logFormat = try reader.choice("LOG_FORMAT", LogFormat.self) ?? .json
         self.shutdownTimeout = try reader.duration("SHUTDOWN_TIMEOUT", allowZero: true) ?? .seconds(25)
-        let defaults = ValueCache.Configuration()
+        let defaults = cacheDefaults
         let cache = ValueCache.Configuration(
             capacityBytes: try reader.byteSize("KV_CACHE_BYTES", in: 0...(1 << 40)) ?? defaults.capacityBytes,
-            maxValueBytes: try reader.byteSize("KV_CACHE_MAX_VALUE_BYTES", in: 1...Self.maximumValueBytesCeiling) ?? defaults.maxValueBytes,
+            maxValueBytes: cacheMaxValueBytes,
             maxStaleness: try reader.duration("KV_CACHE_MAX_STALENESS", allowZero: true) ?? defaults.maxStaleness,
             staleWhileRevalidate: try reader.duration("KV_CACHE_STALE_WHILE_REVALIDATE", allowZero: true) ?? defaults.staleWhileRevalidate,
             staleIfError: try reader.duration("KV_CACHE_STALE_IF_ERROR", allowZero: true) ?? defaults.staleIfError
@@ -152,6 +165,17 @@ struct Settings: Sendable, Equatable {
         self.store = KVStoreConfiguration(versionHistory: history, cache: cache, backgroundTimeout: self.server.requestTimeout)
         self.sweepInterval = try reader.duration("KV_SWEEP_INTERVAL", allowZero: false) ?? .seconds(60)
         self.s3 = self.storage == .s3 ? try S3Settings(reader) : nil
+        if let s3, let configuration = try? s3.clientConfiguration() {
+            // One streamed upload must fit in the budget too.
+            let uploadNeed = S3ObjectStore.streamBufferBytes(configuration)
+            if self.server.bufferBytes < uploadNeed {
+                throw ConfigurationError(
+                    variable: "KV_BUFFER_BYTES",
+                    message: "\(self.server.bufferBytes) bytes cannot hold one streamed upload, which holds up to "
+                        + "\(uploadNeed) bytes (KV_S3_PART_SIZE × (KV_S3_UPLOAD_CONCURRENCY + 1), or KV_S3_MULTIPART_THRESHOLD)"
+                )
+            }
+        }
     }
 }
 
@@ -227,7 +251,8 @@ struct EnvironmentReader {
     func byteSize(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let text = self.string(name) else { return nil }
         let units: [(suffix: String, factor: Int)] = [
-            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("", 1),
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30),
+            ("T", 1 << 40), ("", 1),
         ]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             if let number = Int(text.dropLast(suffix.count)), number >= 0,

@@ -33,8 +33,8 @@ enum HTTP {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
         return Response(
             status: response.status.code,
             headers: response.headers.map { ($0.name, $0.value) },

@@ -94,9 +94,11 @@ import Testing
         try await Self.waitForInFlight(1, server: server)
         let signalled = Date()
         kill(server.process.processIdentifier, SIGINT)
-        #expect(try await Self.waitForExit(server, within: 10))
+        #expect(try await Self.waitForExit(server, within: 25))
         let elapsed = Date().timeIntervalSince(signalled)
-        #expect(elapsed >= 0.9 && elapsed < 5, "exited after \(elapsed) s")
+        // About 1 s on an idle machine, up to 11 s in a full parallel test run on 2 cores; the
+        // request never finishes, so a process that waited for it would never exit.
+        #expect(elapsed >= 0.9 && elapsed < 20, "exited after \(elapsed) s")
         #expect(server.process.terminationStatus == 0)
         #expect(server.log.contains(#""message":"request cut off by shutdown""#))
         #expect(server.log.contains("s3kv stopped"))

@@ -27,6 +27,16 @@ final class RawConnection {
         _ = bytes.withUnsafeBytes { Foundation.send(self.socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
+    /// Sends all of `bytes`, waiting while the server's receive window is full.
+    func send(bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { Foundation.send(self.socket, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { return }
+            offset += sent
+        }
+    }
+
     /// Closes the sending side only, as a client that has sent all it will.
     func halfClose() {
         shutdown(self.socket, Int32(SHUT_WR))

@@ -16,13 +16,16 @@ enum S3Servers {
     static let secretKey = environment["S3KV_TEST_S3_SECRET_KEY"] ?? "e2e-secret"
     /// moto's request log; not available for other servers, so the request-counting test needs moto.
     static let requestLog = environment["S3KV_TEST_S3_ENDPOINT_LOG"]
+    /// A server for large transfers, so they do not slow the others; the shared one otherwise.
+    static let largeEndpoint = environment["S3KV_TEST_LARGE_S3_ENDPOINT"] ?? endpoint
+    static let largeRequestLog = environment["S3KV_TEST_LARGE_S3_ENDPOINT"] == nil ? requestLog : environment["S3KV_TEST_LARGE_S3_ENDPOINT_LOG"]
     static let signingEndpoint = environment["S3KV_TEST_AUTH_S3_ENDPOINT"]
     static let signingBucket = environment["S3KV_TEST_AUTH_S3_BUCKET"] ?? "s3kv-auth"
     static let signingAccessKey = environment["S3KV_TEST_AUTH_S3_ACCESS_KEY"] ?? ""
     static var enabled: Bool { endpoint != nil || environment["S3KV_TEST_REQUIRE_S3"] == "1" }
 
     /// How many requests for `bucket` moto has logged (werkzeug logs `"PUT /bucket/key HTTP/1.1" 200`).
-    static func requests(to bucket: String) throws -> [String] {
+    static func requests(to bucket: String, log requestLog: String? = requestLog) throws -> [String] {
         let path = try #require(requestLog, "S3KV_TEST_S3_ENDPOINT_LOG is not set; run the tests with scripts/test")
         let log = try String(contentsOfFile: path, encoding: .utf8)
         return log.split(separator: "\n").compactMap { line in

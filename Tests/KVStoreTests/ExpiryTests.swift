@@ -129,7 +129,9 @@ import Testing
         }
     }
 
-    @Test("several sweepers at once reclaim each value exactly once", arguments: TestBackend.all)
+    /// Not on moto: its conditional delete checks and then deletes, so two sweepers racing for
+    /// one value both succeed now and then, and both count it.
+    @Test("several sweepers at once reclaim each value exactly once", arguments: [TestBackend.memory, .sqlite])
     func concurrentSweepers(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let clock = ManualClock()

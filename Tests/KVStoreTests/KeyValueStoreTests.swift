@@ -81,16 +81,28 @@ import Testing
         }
     }
 
-    @Test("on S3, a value of the largest accepted size is read back whole", .enabled(if: S3TestServer.isEnabled))
-    func largestValueOnS3() async throws {
+    @Test("on S3, a value past the client's whole-response limit streams back intact, and S3's 5 TiB is the ceiling", .enabled(if: S3TestServer.isEnabled))
+    func largeValueStreamsOnS3() async throws {
         let objects = try await S3TestServer.store(bucket: "s3kv-kvstore", prefix: "limit-\(UUID().uuidString)/", maxResponseBytes: 64 << 10)
-        let store = KeyValueStore(objects: objects)
-        #expect(store.maximumValueBytes == (64 << 10) - KeyValueStore.objectOverheadBytes)
-        let value = ByteBuffer(repeating: 3, count: store.maximumValueBytes)
-        _ = try await store.put(try Key("max"), value: value)
-        let read = try await KeyValueStore(objects: objects).get(try Key("max"))
+        var failure: (any Error)?
+        do {
+            #expect(KeyValueStore(objects: objects).maximumValueBytes == (5 << 40) - KeyValueStore.objectOverheadBytes)
+            let configuration = KVStoreConfiguration(cache: ValueCache.Configuration(maxValueBytes: 16 << 10))
+            let value = ByteBuffer(bytes: (0..<(256 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            _ = try await KeyValueStore(objects: objects, configuration: configuration).put(try Key("large"), value: value)
+            let reader = KeyValueStore(objects: objects, configuration: configuration)
+            let opened = try await reader.open(try Key("large"))
+            if case .streamed(let streamed) = opened {
+                #expect(streamed.info.size == value.readableBytes)
+                #expect(try await streamed.body.collect(upTo: 1 << 20) == value)
+            } else {
+                Issue.record("a value over the cache's limit was not streamed: \(opened)")
+            }
+        } catch {
+            failure = error
+        }
         try await objects.client.shutdown()
-        #expect(read.value == value)
+        if let failure { throw failure }
     }
 }
 

@@ -54,7 +54,9 @@ import Testing
         }
     }
 
-    @Test("racing writers on separate instances never lose a version or share a number", arguments: TestBackend.durable)
+    /// The embedded store only: moto checks a conditional PUT's condition and then writes, so
+    /// racing instances on moto both win now and then, which no client can repair.
+    @Test("racing writers on separate instances never lose a version or share a number", arguments: [TestBackend.sqlite])
     func racingWriters(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in
             let configuration = KVStoreConfiguration(versionHistory: 100)

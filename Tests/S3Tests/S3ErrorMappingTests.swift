@@ -58,17 +58,17 @@ import Testing
         #expect(S3ObjectStore.translate(invalid, name: Self.name).code == .invalidArgument)
     }
 
-    @Test("the store holds what one PUT carries and one GET returns: the smaller of 5 GiB and the client's response limit")
+    @Test("streamed, the store holds S3's multipart ceiling of 5 TiB, and it reserves parts × concurrency for one upload")
     func limits() async throws {
         var configuration = try S3Configuration(
             endpoint: "http://127.0.0.1:9", bucket: "b", credentials: AWSCredentials(accessKeyID: "a", secretAccessKey: "s")
         )
-        let small = S3ObjectStore(client: S3Client(configuration: configuration))
-        #expect(small.limits.maximumObjectBytes == configuration.maxResponseBytes)
-        try await small.client.shutdown()
-        configuration.maxResponseBytes = 8 << 30
-        let large = S3ObjectStore(client: S3Client(configuration: configuration))
-        #expect(large.limits.maximumObjectBytes == S3ObjectStore.maximumSinglePutBytes)
-        try await large.client.shutdown()
+        configuration.partSize = 8 << 20
+        configuration.uploadConcurrency = 4
+        let store = S3ObjectStore(client: S3Client(configuration: configuration))
+        #expect(store.limits.maximumObjectBytes == 5 << 40)
+        #expect(store.limits.streamsBodies)
+        #expect(store.limits.streamBufferBytes == 40 << 20)
+        try await store.client.shutdown()
     }
 }

@@ -28,6 +28,8 @@ public enum S3TestServer {
         // S3's smallest parts, so tests upload in several parts without moving much data.
         configuration.multipartThreshold = 5 << 20
         configuration.partSize = 5 << 20
+        // moto, shared by every suite running at once, can go quiet for seconds under load.
+        configuration.readTimeout = .seconds(20)
         let store = S3ObjectStore(client: S3Client(configuration: configuration), prefix: prefix)
         do {
             try await store.headBucket()

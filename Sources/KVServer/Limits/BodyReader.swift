@@ -70,7 +70,7 @@ struct BodyReader: Sendable {
         }
     }
 
-    private func reserve(_ bytes: Int) async throws {
+    func reserve(_ bytes: Int) async throws {
         do {
             try await self.budget.reserve(bytes)
         } catch let refusal as BufferBudget.Refusal {

@@ -33,11 +33,22 @@ struct KVController: Sendable {
         let precondition = try ConditionalHeaders.writePrecondition(request.headers)
         let contentType = try ContentTypePolicy.storedContentType(request.headers[.contentType])
         let ttl = try QueryOptions.ttl(request.uri.queryParameters)
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        let tooLarge = APIError.valueTooLarge(limit: self.maxValueBytes)
         // An oversized body is refused from its declared length, before any of it is read.
-        let receipt = try await self.bodies.withBody(
-            request, limit: self.maxValueBytes, tooLarge: .valueTooLarge(limit: self.maxValueBytes), expansion: Self.bodyExpansion
-        ) { value in
-            try await self.store.put(key, value: value, contentType: contentType, precondition: precondition, ttl: ttl)
+        let receipt: WriteReceipt
+        if self.store.streamsLargeValues, declared.map({ $0 > self.store.bufferedValueLimit }) ?? true {
+            // Larger than the cache keeps, or of unknown length: streamed to the backend.
+            receipt = try await self.bodies.withStreamedBody(
+                request, limit: self.maxValueBytes, tooLarge: tooLarge, reservation: self.store.streamBufferBytes,
+                allowance: Self.transferAllowance(bytes: declared ?? self.maxValueBytes)
+            ) { body in
+                try await self.store.put(key, streaming: body, contentType: contentType, precondition: precondition, ttl: ttl)
+            }
+        } else {
+            receipt = try await self.bodies.withBody(request, limit: self.maxValueBytes, tooLarge: tooLarge, expansion: Self.bodyExpansion) {
+                try await self.store.put(key, value: $0, contentType: contentType, precondition: precondition, ttl: ttl)
+            }
         }
         var headers = HTTPFields()
         if let etag = receipt.etag { headers[.eTag] = etag.quoted }
@@ -55,16 +66,28 @@ struct KVController: Sendable {
         }
         let ifNoneMatch = ConditionalHeaders.readPrecondition(request.headers)
         do {
-            let entry =
+            if let range = RangeHeader.range(request.headers) {
+                return try await self.rangedRead(key, version: version, range: range, ifNoneMatch: ifNoneMatch)
+            }
+            let opened =
                 if let version {
                     try await self.read(key, version: version, ifNoneMatch: ifNoneMatch)
                 } else {
-                    try await self.store.get(key, ifNoneMatch: ifNoneMatch, fresh: ConditionalHeaders.wantsFreshRead(request.headers))
+                    try await self.store.open(key, ifNoneMatch: ifNoneMatch, fresh: ConditionalHeaders.wantsFreshRead(request.headers))
                 }
-            return Self.response(for: entry)
+            return Self.response(for: opened)
         } catch let error as KVError where error.code == .notModified {
             return Self.notModified(ifNoneMatch)
         }
+    }
+
+    /// The minimum transfer rate a streamed body is held to: its deadline is the request
+    /// timeout plus one second per MiB. A body that stops arriving is ended sooner, by the idle
+    /// timeout.
+    static let minimumTransferBytesPerSecond = 1 << 20
+
+    static func transferAllowance(bytes: Int) -> Duration {
+        .seconds(bytes / Self.minimumTransferBytesPerSecond + 1)
     }
 
     // The rarer reads are functions of their own, kept out of line: an async function's frame
@@ -79,13 +102,69 @@ struct KVController: Sendable {
     }
 
     @inline(never)
-    private func read(_ key: Key, version: Int64, ifNoneMatch: ETagMatch?) async throws -> Entry {
-        try Self.evaluate(try await self.store.get(key, version: version), ifNoneMatch)
+    private func read(_ key: Key, version: Int64, ifNoneMatch: ETagMatch?) async throws -> OpenedEntry {
+        let opened = try await self.store.open(key, version: version)
+        if ifNoneMatch?.matches(opened.info.etag) == true { throw KVError(.notModified, "not modified") }
+        return opened
+    }
+
+    /// `Range: bytes=`: 206 with the range, or 416 when it holds none of the value. A range of
+    /// an older version is cut from it in memory when it is small, and otherwise ignored (the
+    /// whole version is sent, as HTTP allows).
+    @inline(never)
+    private func rangedRead(_ key: Key, version: Int64?, range: ValueRange, ifNoneMatch: ETagMatch?) async throws -> Response {
+        if let version {
+            let opened = try await self.read(key, version: version, ifNoneMatch: ifNoneMatch)
+            guard case .buffered(let entry) = opened else { return Self.response(for: opened) }
+            guard let resolved = range.resolved(size: entry.info.size) else { throw Self.unsatisfiable(size: entry.info.size) }
+            let slice = entry.value.getSlice(at: entry.value.readerIndex + resolved.first, length: resolved.count)!
+            return Self.partial(StreamedEntry(info: entry.info, body: .buffered(slice), range: resolved))
+        }
+        let streamed: StreamedEntry
+        do {
+            streamed = try await self.store.stream(key, range: range)
+        } catch let error as KVError where error.code == .rangeNotSatisfiable {
+            throw Self.unsatisfiable(size: try await self.store.head(key).size)
+        }
+        if ifNoneMatch?.matches(streamed.info.etag) == true { throw KVError(.notModified, "not modified") }
+        return Self.partial(streamed)
+    }
+
+    private static func unsatisfiable(size: Int) -> APIError {
+        APIError(
+            .rangeNotSatisfiable, code: "range_not_satisfiable", message: "the range holds none of the value's \(size) bytes",
+            headers: [.contentRange: "bytes */\(size)"]
+        )
+    }
+
+    private static func partial(_ streamed: StreamedEntry) -> Response {
+        var headers = Self.headers(for: streamed.info)
+        guard let range = streamed.range else { return Self.response(for: .streamed(streamed)) }
+        headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(streamed.info.size)"
+        headers[.contentLength] = String(range.count)
+        return Response(status: .partialContent, headers: headers, body: Self.body(streamed.body, length: range.count))
     }
 
     @inline(never)
-    private static func response(for entry: Entry) -> Response {
-        Response(status: .ok, headers: Self.headers(for: entry.info), body: .init(byteBuffer: entry.value))
+    private static func response(for opened: OpenedEntry) -> Response {
+        switch opened {
+        case .buffered(let entry):
+            return Response(status: .ok, headers: Self.headers(for: entry.info), body: .init(byteBuffer: entry.value))
+        case .streamed(let streamed):
+            var headers = Self.headers(for: streamed.info)
+            headers[.contentLength] = String(streamed.info.size)
+            return Response(status: .ok, headers: headers, body: Self.body(streamed.body, length: streamed.info.size))
+        }
+    }
+
+    /// A body written as the backend delivers it: each buffer is written once the client has
+    /// taken the last, so a slow reader slows the backend read instead of filling memory.
+    private static func body(_ body: ObjectBody, length: Int) -> ResponseBody {
+        if let buffer = body.buffer { return ResponseBody(byteBuffer: buffer) }
+        return ResponseBody(contentLength: length) { writer in
+            try await writer.write(body)
+            try await writer.finish(nil)
+        }
     }
 
     func head(_ request: Request, context: KVRequestContext) async throws -> Response {
@@ -94,7 +173,7 @@ struct KVController: Sendable {
         do {
             let info =
                 if let version = try QueryOptions.version(request.uri.queryParameters) {
-                    try Self.evaluate(try await self.store.get(key, version: version), ifNoneMatch).info
+                    try await self.read(key, version: version, ifNoneMatch: ifNoneMatch).info
                 } else {
                     try await self.store.head(key, ifNoneMatch: ifNoneMatch)
                 }
@@ -132,6 +211,7 @@ struct KVController: Sendable {
             .contentType: info.contentType,
             .eTag: info.etag.quoted,
             .lastModified: TimestampFormat.imfFixdate(info.lastModified),
+            .acceptRanges: "bytes",
         ]
         self.addVersionHeaders(version: info.version, expiresAt: info.expiresAt, to: &headers)
         return headers
@@ -140,12 +220,6 @@ struct KVController: Sendable {
     static func addVersionHeaders(version: Int64, expiresAt: UnixMilliseconds?, to headers: inout HTTPFields) {
         headers[.kvVersion] = String(version)
         if let expiresAt { headers[.kvExpiresAt] = TimestampFormat.iso8601(expiresAt.date) }
-    }
-
-    /// `If-None-Match` on a read of an old version, which the store serves without conditions.
-    static func evaluate(_ entry: Entry, _ ifNoneMatch: ETagMatch?) throws -> Entry {
-        if ifNoneMatch?.matches(entry.info.etag) == true { throw KVError(.notModified, "not modified") }
-        return entry
     }
 
     /// 304 carries the ETag when the client named exactly one, which is then the current one.

@@ -10,6 +10,12 @@ public struct StreamedEntry: Sendable {
     public var body: ObjectBody
     /// The range of the value the body holds; nil for the whole value.
     public var range: ByteRange?
+
+    public init(info: EntryInfo, body: ObjectBody, range: ByteRange?) {
+        self.info = info
+        self.body = body
+        self.range = range
+    }
 }
 
 /// Which bytes of a value a reader asks for, as `Range: bytes=` says it.
@@ -36,6 +42,13 @@ extension KeyValueStore {
     /// Whether the backend moves large bodies as streams in bounded memory, so large values
     /// should be streamed rather than buffered.
     public var streamsLargeValues: Bool { self.objects.limits.streamsBodies }
+
+    /// The largest value read whole and cached; larger ones stream, where the backend streams.
+    public var bufferedValueLimit: Int { self.cache.configuration.maxValueBytes }
+
+    /// The memory one streamed write holds at most (in the backend's buffers), for a server to
+    /// reserve before it starts one.
+    public var streamBufferBytes: Int { self.objects.limits.streamBufferBytes }
 
     /// Stores a value that arrives as a stream, in bounded memory: its bytes go to the backend
     /// as they arrive (in parts, on S3), followed by the write's id.
@@ -91,7 +104,8 @@ extension KeyValueStore {
         let metadata = EntryMetadata(
             version: version, expiresAt: expiresAt, createdAt: UnixMilliseconds(now), writeID: writeID, replaces: base.info?.writeID
         )
-        let counter = ByteCounter()
+        // A small body of unknown length is copied aside as it passes, for the cache.
+        let counter = ByteCounter(keepingUpTo: value.length == nil ? self.bufferedValueLimit : 0)
         let body = ObjectBody(counter.counting(value), length: value.length).appending(ByteBuffer(bytes: writeID.bytes))
         let options = PutOptions(contentType: contentType, metadata: metadata.objectMetadata, condition: condition)
         let sent = self.clock.monotonic()
@@ -122,8 +136,8 @@ extension KeyValueStore {
                 expiresAt: expiresAt
             )
             (info.writeID, info.replaces) = (writeID, base.info?.writeID)
-            // Too large to keep: the cache remembers its attributes only.
-            self.cache.store(info, value: nil, confirmedAt: sent)
+            // Too large to keep, the cache remembers its attributes only.
+            self.cache.store(info, value: counter.kept, confirmedAt: sent)
         }
         if let replaced = base.info { await self.pruneHistory(key, archived: replaced.version) }
         return WriteReceipt(key: key, size: size, etag: etag, version: version, expiresAt: expiresAt)
@@ -132,7 +146,7 @@ extension KeyValueStore {
     /// With history on, copies the version `current` holds to its archive name server-side, and
     /// checks the copy is that very write (some backends ignore the copy's source condition).
     /// - Returns: false when the key changed meanwhile, so the caller reads it again.
-    private func archiveByCopy(_ current: Current) async throws -> Bool {
+    func archiveByCopy(_ current: Current) async throws -> Bool {
         guard self.history.isEnabled, let info = current.info else { return true }
         let archive = BucketLayout.versionObject(for: info.key, version: info.version)
         return try await self.perform(on: info.key) {
@@ -185,15 +199,32 @@ extension KeyValueStore {
     }
 }
 
-/// Counts the bytes of a body as they pass, for a body of unknown length.
+/// Counts the bytes of a body as they pass, for a body of unknown length, and keeps a copy of
+/// them while they number at most `keepingUpTo`.
 final class ByteCounter: Sendable {
-    private let total = Mutex(0)
+    private struct State {
+        var count = 0
+        var copy: ByteBuffer? = ByteBuffer()
+    }
+    private let state = Mutex(State())
+    private let limit: Int
 
-    var count: Int { self.total.withLock { $0 } }
+    init(keepingUpTo limit: Int) {
+        self.limit = limit
+    }
+
+    var count: Int { self.state.withLock { $0.count } }
+
+    /// All the bytes that passed, when there were no more than the limit.
+    var kept: ByteBuffer? { self.state.withLock { $0.copy } }
 
     func counting(_ body: ObjectBody) -> AsyncThrowingMapSequence<ObjectBody, ByteBuffer> {
-        body.map { chunk in
-            self.total.withLock { $0 += chunk.readableBytes }
+        let limit = self.limit
+        return body.map { chunk in
+            self.state.withLock { state in
+                state.count += chunk.readableBytes
+                if state.count <= limit { state.copy?.writeImmutableBuffer(chunk) } else { state.copy = nil }
+            }
             return chunk
         }
     }
@@ -229,21 +260,72 @@ extension KeyValueStore {
         } catch {
             throw KVError.from(error, key: key)
         }
-        let metadata = EntryMetadata(object.info.metadata)
         let info = EntryInfo(key: key, object: object.info)
-        if metadata.isExpired(at: UnixMilliseconds(now)) {
+        if info.metadata.isExpired(at: UnixMilliseconds(now)) {
             self.cache.remove(key)
             throw KVError.notFound(key)
         }
         if ifNoneMatch?.matches(info.etag) == true { throw KVError.notModified(key) }
+        let opened = try await self.opened(object, key: key, name: name)
+        if case .buffered(let entry) = opened {
+            self.cache.store(info, value: entry.value, confirmedAt: instant)
+        } else {
+            self.cache.store(info, value: nil, confirmedAt: instant)
+        }
+        return opened
+    }
+
+    /// Reads `version` of `key` as ``open(_:ifNoneMatch:fresh:)`` reads the current value: a small
+    /// one whole, a large one as a stream. On a backend that does not stream, the same as
+    /// ``get(_:version:)``.
+    ///
+    /// - Throws: `.versionNotFound` when the key never had that version, it expired or it was
+    ///   pruned from history.
+    public func open(_ key: Key, version: Int64) async throws -> OpenedEntry {
+        guard self.streamsLargeValues else { return .buffered(try await self.get(key, version: version)) }
+        do {
+            if try await self.head(key).version == version {
+                let opened = try await self.open(key)
+                // Replaced between the two reads: the version is in history by now.
+                if opened.info.version == version { return opened }
+            }
+        } catch let error as KVError where error.code == .notFound {
+            // Deleted keys keep their history.
+        }
+        guard version > 0 else { throw KVError.versionNotFound(key, version) }
+        let name = BucketLayout.versionObject(for: key, version: version)
+        let object: StreamedObject
+        do {
+            object = try await self.perform(on: key) { try await self.objects.stream(name, ifNoneMatch: nil, range: nil) }
+        } catch let error as KVError where error.code == .notFound {
+            throw KVError.versionNotFound(key, version)
+        }
+        guard !EntryMetadata(object.info.metadata).isExpired(at: UnixMilliseconds(self.clock.wallTime())) else {
+            throw KVError.versionNotFound(key, version)
+        }
+        return try await self.opened(object, key: key, name: name)
+    }
+
+    /// A read object as an entry: collected and decoded when the cache would keep it, otherwise
+    /// a stream of the value's bytes without the write id that ends them.
+    private func opened(_ object: StreamedObject, key: Key, name: ObjectName) async throws -> OpenedEntry {
+        let metadata = EntryMetadata(object.info.metadata)
+        let info = EntryInfo(key: key, object: object.info)
         if info.size <= self.cache.configuration.maxValueBytes {
             let body = try await self.perform(on: key) { try await object.body.collect(upTo: object.info.size) }
-            let value = try ValueEncoding.value(of: body, metadata: metadata, name: name)
-            self.cache.store(info, value: value, confirmedAt: instant)
-            return .buffered(Entry(info: info, value: value))
+            return .buffered(Entry(info: info, value: try ValueEncoding.value(of: body, metadata: metadata, name: name)))
         }
-        self.cache.store(info, value: nil, confirmedAt: instant)
         let body = ValueEncoding.valueStream(of: object.body, writeID: metadata.writeID, valueSize: info.size)
         return .streamed(StreamedEntry(info: info, body: body, range: nil))
+    }
+}
+
+extension OpenedEntry {
+    /// The value's attributes, whichever way it was opened.
+    public var info: EntryInfo {
+        switch self {
+        case .buffered(let entry): entry.info
+        case .streamed(let streamed): streamed.info
+        }
     }
 }

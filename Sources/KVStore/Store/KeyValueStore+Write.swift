@@ -59,7 +59,8 @@ extension KeyValueStore {
             if let current {
                 base = current
             } else {
-                base = try await self.readCurrent(key, withValue: self.history.isEnabled, now: now)
+                // A backend that streams may hold a value too large to read: it is archived by copy.
+                base = try await self.readCurrent(key, withValue: self.history.isEnabled && !self.streamsLargeValues, now: now)
                 // An earlier attempt whose answer was lost may be what is there now.
                 if let info = base.info, let id = info.writeID, attempts.contains(id) {
                     return WriteReceipt(key: key, size: info.size, etag: info.etag, version: info.version, expiresAt: info.expiresAt)
@@ -363,6 +364,7 @@ extension KeyValueStore {
         case .absent: break
         }
         if value == nil {
+            if self.streamsLargeValues { return try await self.archiveByCopy(current) }
             let fresh = try await self.readCurrent(info.key, withValue: true, now: self.clock.wallTime())
             guard let freshInfo = fresh.info, freshInfo.etag == info.etag else { return false }
             switch fresh {

@@ -6,9 +6,13 @@ public struct ObjectStoreLimits: Sendable, Equatable {
     /// Whether streamed bodies move in bounded memory (S3: in parts), rather than being
     /// collected whole before they are stored.
     public var streamsBodies: Bool
+    /// The most memory one streamed put holds at once (S3: part size × parts in flight), so a
+    /// server can reserve it before it starts; 0 for a backend that does not stream.
+    public var streamBufferBytes: Int
 
-    public init(maximumObjectBytes: Int, streamsBodies: Bool = false) {
+    public init(maximumObjectBytes: Int, streamsBodies: Bool = false, streamBufferBytes: Int = 0) {
         self.maximumObjectBytes = maximumObjectBytes
         self.streamsBodies = streamsBodies
+        self.streamBufferBytes = streamsBodies ? streamBufferBytes : 0
     }
 }

@@ -61,28 +61,64 @@ public struct ObjectBody: AsyncSequence, Sendable {
         return collected
     }
 
-    /// This body followed by `suffix`, with the length both make.
+    /// This body followed by `suffix`, with the length both make. A stream stays a stream, read
+    /// at its consumer's pace.
     public func appending(_ suffix: ByteBuffer) -> ObjectBody {
         if var buffer = self.buffer {
             buffer.writeImmutableBuffer(suffix)
             return .buffered(buffer)
         }
-        let base = self
-        return ObjectBody(
-            AsyncThrowingStream<ByteBuffer, any Error> { continuation in
-                let task = Task {
-                    do {
-                        for try await chunk in base { continuation.yield(chunk) }
-                        continuation.yield(suffix)
-                        continuation.finish()
-                    } catch {
-                        continuation.finish(throwing: error)
-                    }
-                }
-                continuation.onTermination = { _ in task.cancel() }
-            },
-            length: self.length.map { $0 + suffix.readableBytes }
-        )
+        return ObjectBody(Appended(base: self, suffix: suffix), length: self.length.map { $0 + suffix.readableBytes })
+    }
+
+    /// A body and then a buffer, pulled one chunk at a time (no task, no buffering ahead).
+    private struct Appended: AsyncSequence, Sendable {
+        typealias Element = ByteBuffer
+        let base: ObjectBody
+        let suffix: ByteBuffer
+
+        func makeAsyncIterator() -> AppendedIterator { AppendedIterator(base: self.base.makeAsyncIterator(), suffix: self.suffix) }
+    }
+
+    private struct AppendedIterator: AsyncIteratorProtocol {
+        var base: ObjectBody.Iterator
+        var suffix: ByteBuffer?
+
+        mutating func next() async throws -> ByteBuffer? {
+            if let chunk = try await self.base.next() { return chunk }
+            defer { self.suffix = nil }
+            return self.suffix.flatMap { $0.readableBytes > 0 ? $0 : nil }
+        }
+    }
+
+    /// This body with each failure of its source replaced by `transform`'s, so a backend's
+    /// transport errors reach callers in the storage contract's terms.
+    public func mapError(_ transform: @escaping @Sendable (any Error) -> any Error) -> ObjectBody {
+        if self.buffer != nil { return self }
+        return ObjectBody(ErrorMapped(base: self, transform: transform), length: self.length)
+    }
+
+    private struct ErrorMapped: AsyncSequence, Sendable {
+        typealias Element = ByteBuffer
+        let base: ObjectBody
+        let transform: @Sendable (any Error) -> any Error
+
+        func makeAsyncIterator() -> ErrorMappedIterator { ErrorMappedIterator(base: self.base.makeAsyncIterator(), transform: self.transform) }
+    }
+
+    private struct ErrorMappedIterator: AsyncIteratorProtocol {
+        var base: ObjectBody.Iterator
+        let transform: @Sendable (any Error) -> any Error
+
+        mutating func next() async throws -> ByteBuffer? {
+            do {
+                return try await self.base.next()
+            } catch let error as ObjectBodyError {
+                throw error
+            } catch {
+                throw self.transform(error)
+            }
+        }
     }
 
     public func makeAsyncIterator() -> Iterator {
