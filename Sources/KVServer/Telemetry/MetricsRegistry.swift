@@ -48,7 +48,7 @@ public final class MetricsRegistry: Sendable {
 
 /// What identifies this build in metrics and `--version`.
 public enum BuildInfo {
-    public static let version = "0.5.0"
+    public static let version = "0.6.0"
 }
 
 /// A swift-metrics factory over a Prometheus registry that attaches help texts by name.
