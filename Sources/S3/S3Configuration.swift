@@ -39,6 +39,9 @@ public struct S3Configuration: Sendable {
     public var partSize: Int
     /// Parts of one upload in flight at once; memory per upload is about part size × (this + 1).
     public var uploadConcurrency: Int
+    /// The largest object one CopyObject copies (S3's limit, 5 GiB); a larger one is copied in
+    /// parts with UploadPartCopy.
+    public var maximumCopyBytes: Int
 
     /// - Parameter endpoint: for example `http://127.0.0.1:9000` or `https://s3.eu-west-1.amazonaws.com`.
     public init(
@@ -74,6 +77,7 @@ public struct S3Configuration: Sendable {
         self.multipartThreshold = 16 << 20
         self.partSize = 8 << 20
         self.uploadConcurrency = 4
+        self.maximumCopyBytes = 5 << 30
     }
 
     /// The Host header: the bucket is part of it with virtual-hosted addressing.

@@ -71,7 +71,7 @@ extension S3ObjectStore {
         return max(configured, (length + maximumParts - 1) / maximumParts)
     }
 
-    private func createMultipartUpload(_ name: ObjectName, options: PutOptions) async throws -> String {
+    func createMultipartUpload(_ name: ObjectName, options: PutOptions) async throws -> String {
         var headers: [(name: String, value: String)] = [("content-type", options.contentType)]
         headers += options.metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
         let response = try await self.perform(name) {
@@ -141,7 +141,7 @@ extension S3ObjectStore {
 
     /// CompleteMultipartUpload under the write's condition (`If-Match`, `If-None-Match: *`),
     /// resent only after failures that prove it was not applied, as a conditional PutObject is.
-    private func completeMultipartUpload(
+    func completeMultipartUpload(
         _ name: ObjectName, uploadID: String, parts: [(Int, String)], condition: WriteCondition
     ) async throws -> ETag {
         let list = parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(xmlEscape($0.1))</ETag></Part>" }.joined()
@@ -173,7 +173,7 @@ extension S3ObjectStore {
 
     /// Aborts an upload, best effort and on its own budget: it runs when the caller failed or
     /// was cancelled, and must not be cut short by that.
-    private func abortMultipartUpload(_ name: ObjectName, uploadID: String) async {
+    func abortMultipartUpload(_ name: ObjectName, uploadID: String) async {
         let key = self.objectKey(name)
         let client = self.client
         await Task {

@@ -79,26 +79,6 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
-    public func copy(from source: ObjectName, to destination: ObjectName, options: CopyOptions) async throws -> ETag {
-        try ObjectLimits.checkName(destination)
-        let bucket = self.client.configuration.bucket
-        var headers: [(name: String, value: String)] = [("x-amz-copy-source", "/\(bucket)/" + SigV4Signer.encodePath(self.objectKey(source)))]
-        if let etag = options.sourceIfMatch { headers.append(("x-amz-copy-source-if-match", etag.quoted)) }
-        if let replacing = options.replacing {
-            try ObjectLimits.checkContentType(replacing.contentType)
-            try ObjectLimits.checkMetadata(replacing.metadata)
-            headers.append(("x-amz-metadata-directive", "REPLACE"))
-            headers.append(("content-type", replacing.contentType))
-            headers += replacing.metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
-        }
-        let response = try await self.perform(source) { try await self.client.send(.PUT, key: self.objectKey(destination), headers: headers) }
-        let root = try Self.xml(response.body)
-        guard let etag = root.value("ETag") else {
-            throw ObjectStoreError(.backendFailure, "CopyObject answered without an ETag")
-        }
-        return ETag(etag)
-    }
-
     public func list(_ request: ListRequest) async throws -> ListPage {
         var query: [(name: String, value: String)] = [
             ("list-type", "2"), ("prefix", self.objectKey(request.prefix)),

@@ -12,6 +12,10 @@ enum StorageKind: String, Sendable, CaseIterable {
     case local
     /// Process memory; nothing survives a restart.
     case memory
+
+    /// Whether large values move as streams in bounded memory (S3 in parts, the embedded store
+    /// to files), rather than being held whole while they are stored.
+    var streamsLargeValues: Bool { self != .memory }
 }
 
 /// How log lines are written.
@@ -46,7 +50,7 @@ struct Settings: Sendable, Equatable {
         ("PORT", "port to listen on, 0 for any free port (default 8080)"),
         ("KV_STORAGE", "s3 | local | memory (default: s3 when S3_BUCKET is set, otherwise local)"),
         ("KV_DATA_DIR", "directory of the embedded store (default ./data)"),
-        ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default: 5TiB on s3, streamed; 16MiB otherwise)"),
+        ("KV_MAX_VALUE_BYTES", "largest accepted value, e.g. 16MiB or 1048576 (default: 5TiB on s3 and local, streamed; 16MiB on memory)"),
         ("KV_BATCH_MAX_BYTES", "largest batch request body (POST /kv), e.g. 64MiB (default 64MiB)"),
         ("KV_BATCH_CONCURRENCY", "items of a batch sent to the backend at once, 1 to 256 (default 16)"),
         ("KV_BUFFER_BYTES", "request-body bytes all requests may hold in memory at once, e.g. 256MiB (default 256MiB)"),
@@ -89,9 +93,9 @@ struct Settings: Sendable, Equatable {
 
     /// The largest configurable value: S3's limit for one object, uploaded in parts.
     static let maximumValueBytesCeiling = 5 << 40
-    /// The default largest value on S3, which streams values in bounded memory: as large as S3
-    /// stores (5 TiB, less the write id s3kv appends).
-    static let defaultS3MaxValueBytes = (5 << 40) - KeyValueStore.objectOverheadBytes
+    /// The default largest value where values stream in bounded memory: as large as S3 stores
+    /// (5 TiB, less the write id s3kv appends); the embedded store takes the same.
+    static let defaultStreamedMaxValueBytes = (5 << 40) - KeyValueStore.objectOverheadBytes
 
     init(environment: [String: String]) throws(ConfigurationError) {
         let reader = EnvironmentReader(environment)
@@ -99,10 +103,10 @@ struct Settings: Sendable, Equatable {
         let port = try reader.integer("PORT", in: 0...65_535, expected: "a port number from 0 to 65535") ?? 8080
         let defaultStorage: StorageKind = reader.string("S3_BUCKET") == nil ? .local : .s3
         self.storage = try reader.choice("KV_STORAGE", StorageKind.self) ?? defaultStorage
-        // The embedded and memory stores hold a value in memory while they store it; S3 streams.
+        // The memory store holds a value whole while it stores it; S3 and the embedded store stream.
         let maxValueBytes =
             try reader.byteSize("KV_MAX_VALUE_BYTES", in: 1...Self.maximumValueBytesCeiling)
-            ?? (self.storage == .s3 ? Self.defaultS3MaxValueBytes : ServerConfiguration.defaultMaxValueBytes)
+            ?? (self.storage.streamsLargeValues ? Self.defaultStreamedMaxValueBytes : ServerConfiguration.defaultMaxValueBytes)
         let cacheDefaults = ValueCache.Configuration()
         let cacheMaxValueBytes =
             try reader.byteSize("KV_CACHE_MAX_VALUE_BYTES", in: 1...(1 << 30)) ?? cacheDefaults.maxValueBytes
@@ -126,8 +130,8 @@ struct Settings: Sendable, Equatable {
             maxHeaderBytes: try reader.byteSize("KV_MAX_HEADER_BYTES", in: 1024...(1 << 20)) ?? defaultServer.maxHeaderBytes
         )
         // The largest request must fit in the budget, or it could never be served. On S3 only
-        // values the cache keeps are read whole; larger ones stream in parts.
-        let bufferedValueBytes = self.storage == .s3 ? min(self.server.maxValueBytes, cacheMaxValueBytes) : self.server.maxValueBytes
+        // values the cache keeps are read whole; larger ones stream (in parts, or to a file).
+        let bufferedValueBytes = self.storage.streamsLargeValues ? min(self.server.maxValueBytes, cacheMaxValueBytes) : self.server.maxValueBytes
         let valueNeed = bufferedValueBytes * BodyBuffering.valueExpansion
         if self.server.bufferBytes < valueNeed {
             throw ConfigurationError(

@@ -58,9 +58,9 @@ import Testing
     func valueLimitAboveTheBackend() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3kv-limit-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // SQLite holds at most 10^9 bytes in one value; 2 GiB would be acknowledged and unwritable.
+        // The memory store holds at most 2 GiB in one value; 3 GiB would be acknowledged and unreadable.
         let result = try runToCompletion(arguments: ["serve"], environment: [
-            "KV_STORAGE": "local", "KV_DATA_DIR": directory, "KV_MAX_VALUE_BYTES": "2GiB", "KV_BUFFER_BYTES": "8GiB", "PORT": "0",
+            "KV_STORAGE": "memory", "KV_DATA_DIR": directory, "KV_MAX_VALUE_BYTES": "3GiB", "KV_BUFFER_BYTES": "16GiB", "PORT": "0",
             "HOST": "127.0.0.1",
         ])
         #expect(result.status == 1)

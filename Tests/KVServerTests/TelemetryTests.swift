@@ -40,7 +40,9 @@ struct MetricsTests {
     func backendAndCache() async throws {
         let metrics = MetricsRegistry()
         let objects = InstrumentedObjectStore(MemoryObjectStore(), backend: "memory", factory: metrics.factory)
-        try await withAPI(objects: objects, metrics: metrics) { client in
+        // A stopped clock: on a loaded machine the cached entry must not go stale between requests.
+        let clock = ManualClock()
+        try await withAPI(objects: objects, clock: clock.storeClock, metrics: metrics) { client in
             _ = try await client.execute(uri: "/kv/a", method: .put, body: ByteBuffer(string: "value"))
             _ = try await client.execute(uri: "/kv/a", method: .get)
             _ = try await client.execute(uri: "/kv/missing", method: .get)
@@ -60,7 +62,9 @@ struct MetricsTests {
     func exposition() async throws {
         let metrics = MetricsRegistry(startTime: Date(timeIntervalSince1970: 1_700_000_000))
         let objects = InstrumentedObjectStore(MemoryObjectStore(), backend: "memory", factory: metrics.factory)
-        try await withAPI(objects: objects, metrics: metrics) { client in
+        // A stopped clock: on a loaded machine the cached entry must not go stale between requests.
+        let clock = ManualClock()
+        try await withAPI(objects: objects, clock: clock.storeClock, metrics: metrics) { client in
             _ = try await client.execute(uri: "/kv/a", method: .put, body: ByteBuffer(string: "value"))
             let response = try await client.execute(uri: "/metrics", method: .get)
             #expect(response.status == .ok)

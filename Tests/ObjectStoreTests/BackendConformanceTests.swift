@@ -104,7 +104,7 @@ import Testing
             try store.close()
             let database = try DatabaseQueue(path: directory + "/" + SQLiteObjectStore.fileName)
             let columns = try await database.read { db in try db.columns(in: "object").map(\.name) }
-            #expect(columns == ["key", "size", "etag", "content_type", "metadata", "last_modified_ms"])
+            #expect(columns == ["key", "size", "etag", "content_type", "metadata", "last_modified_ms", "blob"])
             let bodies = try await database.read { db in try Int.fetchOne(db, sql: "SELECT length(data) FROM object_body") }
             #expect(bodies == 1 << 20)
         }

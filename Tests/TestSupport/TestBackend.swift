@@ -20,11 +20,12 @@ public enum S3TestServer {
 
     /// A client of `bucket` on the test server, which is created when missing.
     public static func store(
-        bucket: String, prefix: String = "", endpoint: String? = nil, maxResponseBytes: Int? = nil
+        bucket: String, prefix: String = "", endpoint: String? = nil, maxResponseBytes: Int? = nil, maximumCopyBytes: Int? = nil
     ) async throws -> S3ObjectStore {
         let endpoint = try #require(endpoint ?? Self.endpoint, "S3KV_TEST_S3_ENDPOINT is not set; run the tests with scripts/test")
         var configuration = try S3Configuration(endpoint: endpoint, bucket: bucket, credentials: credentials)
         if let maxResponseBytes { configuration.maxResponseBytes = maxResponseBytes }
+        if let maximumCopyBytes { configuration.maximumCopyBytes = maximumCopyBytes }
         // S3's smallest parts, so tests upload in several parts without moving much data.
         configuration.multipartThreshold = 5 << 20
         configuration.partSize = 5 << 20

@@ -42,6 +42,12 @@ enum ValueEncoding {
     static func valueSize(objectSize: Int, metadata: EntryMetadata) -> Int {
         metadata.writeID == nil ? objectSize : max(0, objectSize - Self.trailerBytes)
     }
+
+    /// The size of the object that holds a value of `valueSize` bytes, with its trailer when it
+    /// has a write id.
+    static func objectSize(valueSize: Int, writeID: WriteID?) -> Int {
+        writeID == nil ? valueSize : valueSize + Self.trailerBytes
+    }
 }
 
 extension ValueEncoding {

@@ -151,8 +151,9 @@ extension KeyValueStore {
         let archive = BucketLayout.versionObject(for: info.key, version: info.version)
         return try await self.perform(on: info.key) {
             do {
+                let size = ValueEncoding.objectSize(valueSize: info.size, writeID: info.writeID)
                 _ = try await self.objects.copy(
-                    from: BucketLayout.valueObject(for: info.key), to: archive, options: CopyOptions(sourceIfMatch: info.etag)
+                    from: BucketLayout.valueObject(for: info.key), to: archive, options: CopyOptions(sourceIfMatch: info.etag, sourceSize: size)
                 )
             } catch let error as ObjectStoreError where error.code == .preconditionFailed || error.code == .notFound {
                 return false

@@ -1,0 +1,270 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The embedded store's large bodies: one immutable file each, in `blobs/` beside the database.
+///
+/// A body too large to keep in a database row is written under a temporary name, fsync'd,
+/// renamed to its final name and the directory fsync'd, and only then referenced by a committed
+/// row. So a body is on disk before any reader can find it, and a crash at any point leaves at
+/// most an unreferenced file; never a partial value. Files are never changed once written: a copy
+/// is a hard link, and a replaced or deleted body's file is unlinked after the change commits (a
+/// reader that has it open keeps reading it).
+///
+/// A writer holds an exclusive `flock` on its file from creation until its row has committed (or
+/// the write failed and the file is gone). The lock dies with the process, so an unreferenced
+/// file nobody holds is a crash's leftover, and ``collectOrphans(referenced:)`` removes it at the
+/// next start of any process sharing the directory, however young it is.
+///
+/// Every system call runs on NIO's blocking thread pool, never on an event loop or in Swift's
+/// cooperative pool; the bytes move in chunks, so memory stays bounded whatever the size.
+struct BlobFiles: Sendable {
+    /// Bytes gathered from a stream before one write to the file.
+    static let writeChunkBytes = 1 << 20
+    /// Bytes read from the file per chunk of a streamed body.
+    static let readChunkBytes = 512 << 10
+
+    let directory: String
+    private let pool: NIOThreadPool
+
+    init(directory: String, pool: NIOThreadPool = .singleton) throws {
+        self.directory = URL(fileURLWithPath: directory).appendingPathComponent("blobs").path
+        self.pool = pool
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+    }
+
+    /// A new file's name: random, so names from several processes sharing the directory never meet.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
+    func path(_ id: String) -> String { self.directory + "/" + id }
+
+    private func partialPath(_ id: String) -> String { self.path(id) + ".partial" }
+
+    // MARK: Writing
+
+    /// Writes `head` and then the rest of `body` to a new file, durably, under a new name.
+    ///
+    /// - Returns: the file, still locked: the caller commits the row naming it, then lets it go.
+    /// - Throws: what the body throws, ``ObjectStoreError/Code/invalidArgument`` past `limit`
+    ///   bytes, ``ObjectStoreError/Code/insufficientStorage`` on a full disk; nothing is left behind.
+    func store(head: ByteBuffer, rest body: inout ObjectBody.Iterator, limit: Int) async throws -> WrittenBlob {
+        let id = Self.newID()
+        let partial = self.partialPath(id)
+        let descriptor = try await self.pool.runIfActive {
+            let descriptor = try Self.check(open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644), "create \(partial)")
+            flock(descriptor, LOCK_EX)
+            return descriptor
+        }
+        var hasher = Insecure.MD5()
+        var size = 0
+        do {
+            var pending = head
+            while true {
+                let chunk = try await body.next()
+                if let chunk { pending.writeImmutableBuffer(chunk) }
+                guard chunk == nil || pending.readableBytes >= Self.writeChunkBytes else { continue }
+                size += pending.readableBytes
+                guard size <= limit else {
+                    throw ObjectStoreError(.invalidArgument, "the body is more than \(limit) bytes; this store holds at most \(limit)")
+                }
+                pending.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                let bytes = pending
+                try await self.pool.runIfActive { try Self.writeAll(bytes, to: descriptor, path: partial) }
+                pending.clear()
+                if chunk == nil { break }
+            }
+            let final = self.path(id)
+            let directory = self.directory
+            try await self.pool.runIfActive {
+                try Self.check(fsync(descriptor), "fsync \(partial)")
+                try Self.check(rename(partial, final), "rename \(partial)")
+                try Self.syncDirectory(directory)
+            }
+        } catch {
+            try? await self.pool.runIfActive {
+                unlink(partial)
+                close(descriptor)
+            }
+            throw error
+        }
+        return WrittenBlob(id: id, size: size, etag: ETag("\"\(Hex.encode(hasher.finalize()))\""), descriptor: descriptor)
+    }
+
+    /// Makes `id`'s file also reachable as a new id (a copy that moves no bytes), durably.
+    ///
+    /// Blocking; called inside a write transaction, which keeps the source referenced meanwhile.
+    func hardLink(_ id: String) throws -> String {
+        let copy = Self.newID()
+        try Self.check(link(self.path(id), self.path(copy)), "link \(self.path(id))")
+        try Self.syncDirectory(self.directory)
+        return copy
+    }
+
+    /// Removes files no longer referenced; a missing file is fine.
+    func remove(_ ids: [String]) async {
+        guard !ids.isEmpty else { return }
+        let paths = ids.map(self.path)
+        try? await self.pool.runIfActive {
+            for path in paths { unlink(path) }
+        }
+    }
+
+    /// Removes what a crash left: files no row references and no live writer holds.
+    ///
+    /// Blocking; call it inside a write transaction, so no link or commit is in flight meanwhile.
+    func collectOrphans(referenced: Set<String>) throws -> Int {
+        var removed = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: self.directory) where !referenced.contains(name) {
+            let path = self.path(name)
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            // A writer still at work holds its file's lock; a dead one's died with it.
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            if unlink(path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    // MARK: Reading
+
+    /// Opens `id`'s file for reading, or nil when it is gone (replaced and unlinked since its row
+    /// was read; the caller reads the row again).
+    func openFile(_ id: String) async throws -> OpenBlob? {
+        let path = self.path(id)
+        return try await self.pool.runIfActive { () throws -> OpenBlob? in
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            if descriptor < 0, errno == ENOENT { return nil }
+            return OpenBlob(descriptor: try Self.check(descriptor, "open \(path)"), path: path)
+        }
+    }
+
+    /// The bytes of `range` of an open file, read a chunk at a time as the consumer asks.
+    func body(of file: OpenBlob, range: ByteRange) -> ObjectBody {
+        ObjectBody(BlobChunks(file: file, range: range, pool: self.pool), length: range.count)
+    }
+
+    /// The whole of an open file, as one buffer.
+    func read(_ file: OpenBlob, size: Int) async throws -> ByteBuffer {
+        guard size > 0 else { return ByteBuffer() }
+        return try await self.body(of: file, range: ByteRange(first: 0, last: size - 1)).collect(upTo: size)
+    }
+
+    // MARK: System calls
+
+    @discardableResult
+    private static func check(_ result: CInt, _ what: @autoclosure () -> String) throws -> CInt {
+        guard result < 0 else { return result }
+        throw self.failure(errno, what())
+    }
+
+    static func failure(_ code: CInt, _ what: String) -> ObjectStoreError {
+        let reason = String(cString: strerror(code))
+        if code == ENOSPC || code == EDQUOT {
+            return ObjectStoreError(.insufficientStorage, "the embedded store's disk is full: \(what): \(reason)")
+        }
+        return ObjectStoreError(.backendFailure, "the embedded store could not \(what): \(reason)")
+    }
+
+    private static func writeAll(_ buffer: ByteBuffer, to descriptor: CInt, path: String) throws {
+        try buffer.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw self.failure(errno, "write \(path)")
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Makes a rename or link in the directory durable.
+    private static func syncDirectory(_ path: String) throws {
+        let descriptor = try self.check(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), "open \(path)")
+        defer { close(descriptor) }
+        try self.check(fsync(descriptor), "fsync \(path)")
+    }
+}
+
+/// A file just written and renamed into place, its lock still held; released (closed) once the
+/// row naming it has committed or the write has been given up.
+final class WrittenBlob: Sendable {
+    let id: String
+    let size: Int
+    let etag: ETag
+    private let descriptor: CInt
+
+    init(id: String, size: Int, etag: ETag, descriptor: CInt) {
+        self.id = id
+        self.size = size
+        self.etag = etag
+        self.descriptor = descriptor
+    }
+
+    deinit { close(self.descriptor) }
+}
+
+/// A blob file open for reading; closed when the last reader lets go of it.
+final class OpenBlob: Sendable {
+    let descriptor: CInt
+    let path: String
+
+    init(descriptor: CInt, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { close(self.descriptor) }
+}
+
+/// A range of a blob file as a sequence of chunks, each read on the thread pool when asked for.
+private struct BlobChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let file: OpenBlob
+    let range: ByteRange
+    let pool: NIOThreadPool
+
+    func makeAsyncIterator() -> Iterator { Iterator(chunks: self, offset: self.range.first) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        let chunks: BlobChunks
+        var offset: Int
+
+        mutating func next() async throws -> ByteBuffer? {
+            let end = self.chunks.range.last + 1
+            guard self.offset < end else { return nil }
+            let (file, offset, count) = (self.chunks.file, self.offset, Swift.min(BlobFiles.readChunkBytes, end - self.offset))
+            let chunk = try await self.chunks.pool.runIfActive { () throws -> ByteBuffer in
+                var buffer = ByteBuffer()
+                var filled = 0
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
+                    while filled < count {
+                        let read = pread(file.descriptor, target.baseAddress! + filled, count - filled, off_t(offset + filled))
+                        if read < 0, errno == EINTR { continue }
+                        if read < 0 { throw BlobFiles.failure(errno, "read \(file.path)") }
+                        if read == 0 { break }
+                        filled += read
+                    }
+                    return filled
+                }
+                return buffer
+            }
+            // A file shorter than its row says fails the body's length check below us.
+            guard chunk.readableBytes > 0 else { return nil }
+            self.offset += chunk.readableBytes
+            return chunk
+        }
+    }
+}
