@@ -84,10 +84,13 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.json"), .embedInCode("Resources/docs.html")],
             swiftSettings: swiftSettings
         ),
+        // The C allocator's settings (glibc's mmap threshold), for the command line.
+        .target(name: "CAllocator"),
         // The command line: configuration, wiring, lifecycle.
         .executableTarget(
             name: "s3kv",
             dependencies: [
+                "CAllocator",
                 "KVServer",
                 "KVStore",
                 "ObjectStore",

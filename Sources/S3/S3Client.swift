@@ -15,6 +15,9 @@ import ObjectStore
 public final class S3Client: Sendable {
     public let configuration: S3Configuration
     private let http: HTTPClient
+    /// The pool for requests S3 may work on for a long time before it answers (see
+    /// ``S3Configuration/patientRequestTimeout``): no read timeout, only the attempt's deadline.
+    private let patientHTTP: HTTPClient
     private let signer: SigV4Signer
     private let now: @Sendable () -> Date
     private let logger: Logger
@@ -64,6 +67,8 @@ public final class S3Client: Sendable {
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.decompression = .disabled
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        httpConfiguration.timeout.read = nil
+        self.patientHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let gauge = Gauge(label: Self.circuitName, factory: metrics)
         let opened = Counter(label: Self.circuitOpenedName, factory: metrics)
         gauge.record(0)
@@ -82,6 +87,7 @@ public final class S3Client: Sendable {
     public func shutdown() async throws {
         self.circuit.stop()
         try await self.http.shutdown()
+        try await self.patientHTTP.shutdown()
     }
 
     /// One HeadBucket, bypassing the circuit: whether S3 answers at all.
@@ -116,6 +122,9 @@ public final class S3Client: Sendable {
     ///   - key: the object, or nil for a bucket-level request.
     ///   - query: parameters, not encoded.
     ///   - replay: which failures the request may be resent after.
+    ///   - patient: S3 may work on the request for a long time before it answers
+    ///     (CompleteMultipartUpload, copies): each attempt has ``S3Configuration/patientRequestTimeout``
+    ///     and no read timeout.
     /// - Throws: ``S3Error`` for any other status or when the attempts are used up.
     public func send(
         _ method: HTTPMethod,
@@ -123,14 +132,15 @@ public final class S3Client: Sendable {
         query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [],
         body: ByteBuffer? = nil,
-        replay: Replay = .idempotent
+        replay: Replay = .idempotent,
+        patient: Bool = false
     ) async throws(S3Error) -> Response {
         // Hashed once: retries resend the same payload.
         let payloadHash = body.map { SigV4Signer.payloadHash($0.readableBytesView) } ?? SigV4Signer.emptyPayloadHash
         return try await self.retrying(replay: replay) { () async throws(S3Error) -> Response in
             try await self.attempt(
                 method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash,
-                maxResponseBytes: self.configuration.maxResponseBytes
+                maxResponseBytes: self.configuration.maxResponseBytes, patient: patient
             )
         }
     }
@@ -215,9 +225,12 @@ public final class S3Client: Sendable {
         headers: [(name: String, value: String)],
         body: ByteBuffer?,
         payloadHash: String,
-        maxResponseBytes: Int
+        maxResponseBytes: Int,
+        patient: Bool = false
     ) async throws(S3Error) -> Response {
-        let (response, deadline) = try await self.exchange(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash)
+        let (response, deadline) = try await self.exchange(
+            method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash, patient: patient
+        )
         let bytes: ByteBuffer
         do {
             // AsyncHTTPClient's deadline ends at the response head; the body must arrive by
@@ -241,7 +254,8 @@ public final class S3Client: Sendable {
         query: [(name: String, value: String)],
         headers: [(name: String, value: String)],
         body: ByteBuffer?,
-        payloadHash: String
+        payloadHash: String,
+        patient: Bool = false
     ) async throws(S3Error) -> (HTTPClientResponse, ContinuousClock.Instant) {
         let path = self.configuration.encodedPath(key: key)
         var signed = SigV4Signer.Request(
@@ -266,7 +280,7 @@ public final class S3Client: Sendable {
         }
 
         // One deadline covers the exchange, capped by the caller's.
-        var timeout = self.configuration.requestTimeout
+        var timeout = patient ? self.configuration.patientRequestTimeout : self.configuration.requestTimeout
         if let remaining = Deadline.remaining {
             guard remaining > .zero else { throw S3Error.deadlineExceeded }
             timeout = min(timeout, remaining)
@@ -274,7 +288,7 @@ public final class S3Client: Sendable {
         let deadline = ContinuousClock.now + timeout
         let response: HTTPClientResponse
         do {
-            response = try await self.http.execute(request, deadline: .now() + .init(timeout))
+            response = try await (patient ? self.patientHTTP : self.http).execute(request, deadline: .now() + .init(timeout))
         } catch {
             throw self.failure(error)
         }

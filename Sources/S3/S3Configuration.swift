@@ -23,6 +23,11 @@ public struct S3Configuration: Sendable {
     /// Deadline of one attempt, from sending the request to the end of the response; a caller's
     /// shorter deadline (``Deadline``) caps it.
     public var requestTimeout: Duration
+    /// Deadline of one attempt of a request S3 may work on for minutes before answering:
+    /// CompleteMultipartUpload of a large object, CopyObject and UploadPartCopy. AWS keeps such
+    /// connections alive with whitespace; other servers (moto) are silent until they answer, so
+    /// these requests have no read timeout, only this deadline (capped by the caller's).
+    public var patientRequestTimeout: Duration
     /// The longest wait for the next bytes of an answer: a backend that goes silent (a black
     /// hole) is given up on after this, well before a large transfer's whole deadline.
     public var readTimeout: Duration
@@ -71,6 +76,7 @@ public struct S3Configuration: Sendable {
         self.connectTimeout = .seconds(5)
         self.requestTimeout = .seconds(10)
         self.readTimeout = .seconds(5)
+        self.patientRequestTimeout = .seconds(300)
         self.minimumAttemptTime = .milliseconds(250)
         self.maxResponseBytes = 1 << 30
         self.circuit = CircuitBreaker.Configuration()

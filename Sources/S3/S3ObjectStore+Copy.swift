@@ -41,7 +41,7 @@ extension S3ObjectStore {
             headers.append(("content-type", replacing.contentType))
             headers += replacing.metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
         }
-        let response = try await self.perform(source) { try await self.client.send(.PUT, key: self.objectKey(destination), headers: headers) }
+        let response = try await self.perform(source) { try await self.client.send(.PUT, key: self.objectKey(destination), headers: headers, patient: true) }
         guard let etag = try Self.xml(response.body).value("ETag") else {
             throw ObjectStoreError(.backendFailure, "CopyObject answered without an ETag")
         }
@@ -98,7 +98,8 @@ extension S3ObjectStore {
         ]
         let response = try await self.perform(source) {
             try await self.client.send(
-                .PUT, key: self.objectKey(destination), query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: headers
+                .PUT, key: self.objectKey(destination), query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: headers,
+                patient: true
             )
         }
         // S3 may answer 200 and put an error in the body, as CompleteMultipartUpload may.

@@ -93,7 +93,10 @@ extension S3ObjectStore {
             var parts: [(Int, String)] = []
             var number = 0
             var inFlight = 0
-            var current = head
+            // Parts are cut at exactly `partSize` into buffers reserved at that size: appending
+            // past a buffer's capacity would double it, and every part in flight with it.
+            var current = ByteBuffer()
+            current.reserveCapacity(partSize)
             func launch(_ part: ByteBuffer) async throws {
                 if inFlight >= concurrency, let done = try await group.next() {
                     parts.append(done)
@@ -107,17 +110,19 @@ extension S3ObjectStore {
                 group.addTask { (partNumber, try await self.uploadPart(name, uploadID: uploadID, number: partNumber, body: part)) }
                 inFlight += 1
             }
-            if current.readableBytes >= partSize {
-                try await launch(current)
-                current = ByteBuffer()
-            }
-            while let chunk = try await rest.next() {
-                current.writeImmutableBuffer(chunk)
-                if current.readableBytes >= partSize {
-                    try await launch(current)
-                    current = ByteBuffer()
+            func append(_ chunk: ByteBuffer) async throws {
+                var chunk = chunk
+                while chunk.readableBytes > 0 {
+                    current.writeImmutableBuffer(chunk.readSlice(length: min(partSize - current.readableBytes, chunk.readableBytes))!)
+                    if current.readableBytes == partSize {
+                        try await launch(current)
+                        current = ByteBuffer()
+                        current.reserveCapacity(partSize)
+                    }
                 }
             }
+            try await append(head)
+            while let chunk = try await rest.next() { try await append(chunk) }
             if current.readableBytes > 0 || number == 0 { try await launch(current) }
             for try await done in group { parts.append(done) }
             return parts.sorted { $0.0 < $1.0 }
@@ -156,7 +161,7 @@ extension S3ObjectStore {
         let response = try await self.perform(name, conditional: conditional) {
             try await self.client.send(
                 .POST, key: self.objectKey(name), query: [("uploadId", uploadID)], headers: headers, body: body,
-                replay: conditional ? .whenNotApplied : .idempotent
+                replay: conditional ? .whenNotApplied : .idempotent, patient: true
             )
         }
         // S3 may answer 200 and put an error in the body.

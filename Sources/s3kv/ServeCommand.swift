@@ -42,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let startTime = Date()
+        MemoryAllocator.configure()
         let settings: Settings
         do {
             settings = try Settings(environment: self.environment(ProcessInfo.processInfo.environment))
