@@ -31,6 +31,7 @@ DURATION = os.environ.get("DURATION", "10s")
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
 THREADS = int(os.environ.get("THREADS", "2"))
 VALUE = b"v" * int(os.environ.get("VALUE_BYTES", "100"))
+WRITE_ID_BYTES = 16
 KEYS = 1000
 WORK = tempfile.mkdtemp(prefix="s3kv-bench-")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -235,8 +236,10 @@ http {{ access_log off; client_body_temp_path {WORK}; proxy_temp_path {WORK}; fa
     direct_read = f"{moto_base}/bench/direct/read"
     request("PUT", direct_read, headers={"x-amz-copy-source": "/bench/kv/key-0", "x-amz-acl": "public-read"})
     body, headers = request("GET", direct_read, with_headers=True)
-    if body != VALUE:
-        raise SystemExit(f"the direct read answers {len(body)} bytes, not the {len(VALUE)} s3kv stored")
+    # s3kv stores the value followed by its 16-byte write id (the trailer that makes every
+    # write's ETag unique); the direct requests move the same object, trailer included.
+    if body[:len(VALUE)] != VALUE or len(body) != len(VALUE) + WRITE_ID_BYTES:
+        raise SystemExit(f"the direct read answers {len(body)} bytes, not the {len(VALUE)} + {WRITE_ID_BYTES} s3kv stored")
     # The direct writes carry the content type and metadata headers s3kv's own writes carry.
     stored = "\n".join(f"{name}: {value}" for name, value in headers.items() if name.lower() == "content-type" or name.lower().startswith("x-amz-meta-"))
     direct_get = wrk(direct_read, "get.lua", cpus=OTHER_CPUS)
@@ -244,7 +247,7 @@ http {{ access_log off; client_body_temp_path {WORK}; proxy_temp_path {WORK}; fa
     rows.append(direct_get)
     measure("GET cache off (S3)", process, base, "get.lua", reference=direct_get, cpus=OTHER_CPUS)
     put_env = {"BENCH_BODY_BYTES": str(len(VALUE))}
-    direct_put = wrk(f"{moto_base}/bench/direct/x", "put.lua", env={**put_env, "BENCH_HEADERS": stored}, cpus=OTHER_CPUS)
+    direct_put = wrk(f"{moto_base}/bench/direct/x", "put.lua", env={"BENCH_BODY_BYTES": str(len(body)), "BENCH_HEADERS": stored}, cpus=OTHER_CPUS)
     direct_put["label"] = "S3 PUT sent to moto directly (backend ceiling)"
     rows.append(direct_put)
     measure("PUT (S3)", process, base, "put.lua", reference=direct_put, env=put_env, cpus=OTHER_CPUS)

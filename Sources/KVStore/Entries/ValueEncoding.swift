@@ -71,16 +71,34 @@ extension ValueEncoding {
             let expected: [UInt8]
             /// The last bytes seen, which may be the trailer.
             var held = ByteBuffer()
+            /// A chunk's bytes due after the held ones just returned.
+            var due: ByteBuffer?
             var finished = false
 
             mutating func next() async throws -> ByteBuffer? {
+                if let due = self.due {
+                    self.due = nil
+                    return due
+                }
                 while !self.finished {
-                    guard let chunk = try await self.base.next() else {
+                    guard var chunk = try await self.base.next() else {
                         self.finished = true
                         guard self.held.readableBytesView.elementsEqual(self.expected) else {
                             throw KVError(.backendFailure, "the stored value was altered outside s3kv and is not served")
                         }
                         return nil
+                    }
+                    if chunk.readableBytes >= self.expected.count {
+                        // The chunk's last bytes are held back as slices: a large chunk is never copied.
+                        let body = chunk.readSlice(length: chunk.readableBytes - self.expected.count)!
+                        let previous = self.held
+                        self.held = chunk
+                        if previous.readableBytes > 0 {
+                            if body.readableBytes > 0 { self.due = body }
+                            return previous
+                        }
+                        if body.readableBytes > 0 { return body }
+                        continue
                     }
                     self.held.writeImmutableBuffer(chunk)
                     let releasable = self.held.readableBytes - self.expected.count

@@ -26,10 +26,12 @@ import Darwin
 /// Every system call runs on NIO's blocking thread pool, never on an event loop or in Swift's
 /// cooperative pool; the bytes move in chunks, so memory stays bounded whatever the size.
 struct BlobFiles: Sendable {
-    /// Bytes gathered from a stream before one write to the file.
+    /// Bytes gathered from a stream before one write to the file. Like the read chunk, kept under
+    /// s3kv's mmap threshold (4 MiB), so the buffers are reused heap memory, not fresh pages
+    /// faulted in for every chunk.
     static let writeChunkBytes = 1 << 20
     /// Bytes read from the file per chunk of a streamed body.
-    static let readChunkBytes = 512 << 10
+    static let readChunkBytes = 1 << 20
 
     let directory: String
     private let pool: NIOThreadPool
