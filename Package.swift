@@ -26,10 +26,23 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
+        // Wire formats both servers and the client speak: HTTP dates, ISO 8601, hex, percent-encoding.
+        .target(name: "WireFormat", swiftSettings: swiftSettings),
+        // The S3 protocol, shared by our client and our server: SigV4 signing and verifying,
+        // checksums, XML reading and writing, S3's error vocabulary.
+        .target(
+            name: "S3Protocol",
+            dependencies: [
+                "WireFormat",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Storage contract (S3 semantics) and the local backends.
         .target(
             name: "ObjectStore",
             dependencies: [
+                "WireFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -45,6 +58,8 @@ let package = Package(
             name: "S3",
             dependencies: [
                 "ObjectStore",
+                "S3Protocol",
+                "WireFormat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +75,7 @@ let package = Package(
             name: "KVStore",
             dependencies: [
                 "ObjectStore",
+                "WireFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -72,6 +88,7 @@ let package = Package(
             dependencies: [
                 "KVStore",
                 "ObjectStore",
+                "WireFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -95,6 +112,7 @@ let package = Package(
                 "KVStore",
                 "ObjectStore",
                 "S3",
+                "S3Protocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -121,7 +139,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "ObjectStore", "KVStore", "S3",
+                "ObjectStore", "KVStore", "S3", "S3Protocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -143,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "ObjectStoreTests",
             dependencies: [
-                "ObjectStore", "S3", "TestSupport",
+                "ObjectStore", "S3", "S3Protocol", "WireFormat", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -153,7 +171,8 @@ let package = Package(
         .testTarget(
             name: "S3Tests",
             dependencies: [
-                "S3", "ObjectStore",
+                "S3", "S3Protocol", "WireFormat", "ObjectStore", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -164,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "KVStoreTests",
             dependencies: [
-                "KVStore", "ObjectStore", "S3", "TestSupport",
+                "KVStore", "ObjectStore", "S3", "S3Protocol", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -186,6 +205,8 @@ let package = Package(
             dependencies: [
                 "s3kv",
                 "S3",
+                "S3Protocol",
+                "WireFormat",
                 "ObjectStore",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

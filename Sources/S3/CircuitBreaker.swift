@@ -1,5 +1,6 @@
 import ObjectStore
 import Synchronization
+import S3Protocol
 
 /// Whether S3 is answering at all, learned from the requests' own outcomes.
 ///

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ObjectStore
+import S3Protocol
 
 /// A small S3 client over AsyncHTTPClient: signs each request with SigV4, retries what is safe
 /// to retry with exponential backoff and full jitter, and turns S3's XML errors into

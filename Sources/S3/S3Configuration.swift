@@ -1,4 +1,5 @@
 import Foundation
+import S3Protocol
 
 /// How to reach a bucket: endpoint, addressing, credentials and the client's limits.
 public struct S3Configuration: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ObjectStore
+import S3Protocol
 
 extension S3ObjectStore {
     /// Copies server-side: one CopyObject up to ``S3Configuration/maximumCopyBytes`` (S3's 5 GiB),

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ObjectStore
+import S3Protocol
 
 extension S3ObjectStore {
     /// Stores a body that may be a stream. Up to ``S3Configuration/multipartThreshold`` bytes it
@@ -149,7 +150,7 @@ extension S3ObjectStore {
     func completeMultipartUpload(
         _ name: ObjectName, uploadID: String, parts: [(Int, String)], condition: WriteCondition
     ) async throws -> ETag {
-        let list = parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(xmlEscape($0.1))</ETag></Part>" }.joined()
+        let list = parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(XMLWriter.escape($0.1))</ETag></Part>" }.joined()
         let body = ByteBuffer(string: "<CompleteMultipartUpload>\(list)</CompleteMultipartUpload>")
         var headers: [(name: String, value: String)] = [("content-type", "application/xml")]
         switch condition {

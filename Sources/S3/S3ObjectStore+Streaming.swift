@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ObjectStore
+import S3Protocol
 
 extension S3ObjectStore {
     /// GetObject with the body streamed as it arrives, all of it or `range` of it (`Range`),

@@ -3,6 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ObjectStore
+import WireFormat
+import S3Protocol
 
 /// The ``ObjectStore`` contract on S3 or any S3-compatible server.
 ///
@@ -106,7 +108,7 @@ public struct S3ObjectStore: ObjectStore {
     public func deleteMany(_ names: [ObjectName]) async throws -> DeleteManyResult {
         try ObjectLimits.checkDeleteMany(names)
         if names.isEmpty { return DeleteManyResult(deleted: []) }
-        let objects = names.map { "<Object><Key>\(xmlEscape(self.objectKey($0)))</Key></Object>" }.joined()
+        let objects = names.map { "<Object><Key>\(XMLWriter.escape(self.objectKey($0)))</Key></Object>" }.joined()
         let body = ByteBuffer(string: "<Delete><Quiet>false</Quiet>\(objects)</Delete>")
         let md5 = Data(Insecure.MD5.hash(data: Array(body.readableBytesView))).base64EncodedString()
         let response = try await self.perform("") {
@@ -142,7 +144,7 @@ public struct S3ObjectStore: ObjectStore {
         let body: ByteBuffer? =
             region == "us-east-1"
             ? nil
-            : ByteBuffer(string: "<CreateBucketConfiguration><LocationConstraint>\(xmlEscape(region))</LocationConstraint></CreateBucketConfiguration>")
+            : ByteBuffer(string: "<CreateBucketConfiguration><LocationConstraint>\(XMLWriter.escape(region))</LocationConstraint></CreateBucketConfiguration>")
         _ = try await self.client.send(.PUT, body: body)
     }
 

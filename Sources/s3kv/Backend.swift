@@ -2,6 +2,7 @@ import CoreMetrics
 import Logging
 import ObjectStore
 import S3
+import S3Protocol
 
 /// The object store selected by the settings, with a description for the start-up log line.
 struct Backend: CustomStringConvertible {

@@ -1,4 +1,5 @@
 import S3
+import S3Protocol
 
 /// The S3 part of the settings, with the standard AWS variable names as fallbacks.
 struct S3Settings: Sendable, Equatable {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import WireFormat
 
 /// A minimal HTTP helper over AsyncHTTPClient's shared client.
 enum HTTP {

@@ -5,6 +5,7 @@ import ObjectStore
 import S3
 import TestSupport
 import Testing
+import S3Protocol
 
 /// Values far larger than the cache keeps, through the binary on every backend: S3 streams
 /// them in parts (multipart above 16 MiB), the embedded store to files beside its database (both

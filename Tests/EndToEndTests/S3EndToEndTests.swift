@@ -5,6 +5,8 @@ import ObjectStore
 import S3
 import TestSupport
 import Testing
+import WireFormat
+import S3Protocol
 
 /// The S3 servers of the tests: under `scripts/test` two moto servers, one accepting any
 /// credentials (with its request log) and one checking signatures against an IAM key created in

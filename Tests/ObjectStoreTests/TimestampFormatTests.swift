@@ -2,6 +2,7 @@ import Foundation
 import ObjectStore
 import TestSupport
 import Testing
+import WireFormat
 
 @Suite struct TimestampFormatTests {
     static let instants: [(Double, String)] = [

@@ -5,6 +5,7 @@ import NIOPosix
 import ObjectStore
 @testable import S3
 import Testing
+import S3Protocol
 
 /// How S3's answers and the transport's failures become the contract's errors: what is the
 /// client's fault, what is the backend's, what may be retried, and what may have been applied.

@@ -3,6 +3,7 @@ import NIOCore
 import ObjectStore
 import S3
 import Testing
+import S3Protocol
 
 /// A server that checks SigV4 signatures. Under `scripts/test` a moto_server with an IAM access key
 /// and a bucket created in it, then authentication switched on (scripts/moto-auth-setup.py);

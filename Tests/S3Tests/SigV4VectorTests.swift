@@ -1,6 +1,8 @@
 import Foundation
 import S3
 import Testing
+import WireFormat
+import S3Protocol
 
 /// AWS's published SigV4 vectors (aws-c-auth), header signing, in `aws-sigv4/`.
 @Suite struct SigV4VectorTests {

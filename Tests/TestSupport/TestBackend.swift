@@ -2,6 +2,7 @@ import Foundation
 import ObjectStore
 import S3
 import Testing
+import S3Protocol
 
 /// The S3-compatible server of the integration tests: under `scripts/test` a moto_server on a
 /// loopback port (`S3KV_TEST_S3_ENDPOINT`), which the test command also marks as required

@@ -1,4 +1,5 @@
 import ObjectStore
+import WireFormat
 
 /// The query of a request URL read as bytes: each parameter's name and value percent-decoded
 /// exactly once and checked to be UTF-8.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ObjectStore
 import Synchronization
+import WireFormat
 
 /// Writes each log event as one JSON object on one line, for log shippers.
 ///

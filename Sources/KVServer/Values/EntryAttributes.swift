@@ -1,5 +1,6 @@
 import KVStore
 import ObjectStore
+import WireFormat
 
 /// A stored value's attributes as the API writes them in JSON, in listings and version lists.
 struct EntryAttributes: Encodable {

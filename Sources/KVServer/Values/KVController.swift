@@ -4,6 +4,7 @@ import Hummingbird
 import KVStore
 import NIOCore
 import ObjectStore
+import WireFormat
 
 /// The `/kv/<key>` endpoints: PUT, GET, HEAD and DELETE of single values.
 ///

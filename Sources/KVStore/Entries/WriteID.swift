@@ -1,4 +1,5 @@
 import ObjectStore
+import WireFormat
 
 /// The identity of one write: 128 random bits, different for every write ever made.
 ///

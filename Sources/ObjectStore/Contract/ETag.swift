@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WireFormat
 
 /// An entity tag as S3 reports it: the quoted form, e.g. `"9e107d9d372bb6826bd81d3542a419d6"`.
 ///

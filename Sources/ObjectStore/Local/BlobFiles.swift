@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOPosix
+import WireFormat
 
 #if canImport(Glibc)
 import Glibc

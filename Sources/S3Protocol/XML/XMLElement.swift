@@ -1,20 +1,26 @@
 /// A minimal XML reader for S3's responses: elements, text and the five named and numeric
 /// character entities. Attributes, comments and processing instructions are skipped; S3's
 /// responses need nothing more, and it avoids a dependency on libxml2 at run time.
-struct XMLElement: Sendable, Equatable {
-    var name: String
-    var children: [XMLElement] = []
-    var text: String = ""
+public struct XMLElement: Sendable, Equatable {
+    public var name: String
+    public var children: [XMLElement] = []
+    public var text: String = ""
+
+    public init(name: String, children: [XMLElement] = [], text: String = "") {
+        self.name = name
+        self.children = children
+        self.text = text
+    }
 
     /// The first child named `name`.
-    func child(_ name: String) -> XMLElement? { self.children.first { $0.name == name } }
+    public func child(_ name: String) -> XMLElement? { self.children.first { $0.name == name } }
     /// Every child named `name`.
-    func children(_ name: String) -> [XMLElement] { self.children.filter { $0.name == name } }
+    public func children(_ name: String) -> [XMLElement] { self.children.filter { $0.name == name } }
     /// The text of the first child named `name`.
-    func value(_ name: String) -> String? { self.child(name)?.text }
+    public func value(_ name: String) -> String? { self.child(name)?.text }
 
     /// Parses a document and returns its root element.
-    static func parse(_ bytes: [UInt8]) throws(S3Error) -> XMLElement {
+    public static func parse(_ bytes: [UInt8]) throws(S3Error) -> XMLElement {
         var parser = Parser(bytes: bytes)
         return try parser.document()
     }
@@ -63,21 +69,26 @@ struct XMLElement: Sendable, Equatable {
             S3Error(code: "MalformedXML", message: "the response is not valid XML: \(reason)", status: 0)
         }
 
+        /// Decodes the entities of element text, on bytes: `&` or `;` followed by a combining
+        /// mark is one `Character`, which a search by `Character` would not find.
         static func decodeEntities(_ bytes: [UInt8]) throws(S3Error) -> String {
             guard bytes.contains(UInt8(ascii: "&")) else { return String(decoding: bytes, as: UTF8.self) }
-            let text = String(decoding: bytes, as: UTF8.self)
-            var result = ""
-            var rest = Substring(text)
-            while let amp = rest.firstIndex(of: "&") {
-                result += rest[..<amp]
-                guard let semicolon = rest[amp...].firstIndex(of: ";") else { break }
-                let entity = rest[rest.index(after: amp)..<semicolon]
+            var result: [UInt8] = []
+            result.reserveCapacity(bytes.count)
+            var index = 0
+            while index < bytes.count {
+                guard bytes[index] == UInt8(ascii: "&"), let semicolon = bytes[index...].firstIndex(of: UInt8(ascii: ";")) else {
+                    result.append(bytes[index])
+                    index += 1
+                    continue
+                }
+                let entity = String(decoding: bytes[(index + 1)..<semicolon], as: UTF8.self)
                 switch entity {
-                case "amp": result += "&"
-                case "lt": result += "<"
-                case "gt": result += ">"
-                case "quot": result += "\""
-                case "apos": result += "'"
+                case "amp": result.append(UInt8(ascii: "&"))
+                case "lt": result.append(UInt8(ascii: "<"))
+                case "gt": result.append(UInt8(ascii: ">"))
+                case "quot": result.append(UInt8(ascii: "\""))
+                case "apos": result.append(UInt8(ascii: "'"))
                 default:
                     let scalar: UInt32? =
                         entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16)
@@ -85,27 +96,11 @@ struct XMLElement: Sendable, Equatable {
                     guard let scalar, let character = Unicode.Scalar(scalar) else {
                         throw S3Error(code: "MalformedXML", message: "unknown XML entity &\(entity);", status: 0)
                     }
-                    result.unicodeScalars.append(character)
+                    result.append(contentsOf: String(character).utf8)
                 }
-                rest = rest[rest.index(after: semicolon)...]
+                index = semicolon + 1
             }
-            return result + rest
+            return String(decoding: result, as: UTF8.self)
         }
     }
-}
-
-/// Escapes text for an XML element body.
-func xmlEscape(_ text: String) -> String {
-    var result = ""
-    for character in text {
-        switch character {
-        case "&": result += "&amp;"
-        case "<": result += "&lt;"
-        case ">": result += "&gt;"
-        case "\"": result += "&quot;"
-        case "'": result += "&apos;"
-        default: result.append(character)
-        }
-    }
-    return result
 }

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import ObjectStore
+import WireFormat
 
 /// AWS Signature Version 4 for header-signed requests, with S3's rules: the path is URI-encoded
 /// exactly once and never normalised, and the payload hash is sent in `x-amz-content-sha256`.
@@ -107,23 +107,7 @@ public struct SigV4Signer: Sendable {
     /// RFC 3986 encoding as SigV4 defines it: unreserved characters stay, everything else is
     /// `%XX` with upper-case hex.
     public static func uriEncode(_ string: String, keepSlash: Bool = false) -> String {
-        var result = ""
-        result.reserveCapacity(string.utf8.count)
-        let hexDigits = Array("0123456789ABCDEF")
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where keepSlash:
-                result.append("/")
-            default:
-                result.append("%")
-                result.append(hexDigits[Int(byte >> 4)])
-                result.append(hexDigits[Int(byte & 0x0F)])
-            }
-        }
-        return result
+        PercentEncoding.encode(string.utf8, keepSlash: keepSlash)
     }
 
     /// Trims a header value and folds runs of spaces into one.

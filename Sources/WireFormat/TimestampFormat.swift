@@ -43,6 +43,16 @@ public enum TimestampFormat {
         return whole.addingTimeInterval(Double(digits) / pow(10, Double(fraction.count - 1)))
     }
 
+    /// Parses `YYYYMMDD'T'HHMMSS'Z'`, SigV4's timestamp.
+    public static func parseCompactISO8601(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z"),
+            let year = number(bytes[0..<4]), let month = number(bytes[4..<6]), let day = number(bytes[6..<8]),
+            let hour = number(bytes[9..<11]), let minute = number(bytes[11..<13]), let second = number(bytes[13..<15])
+        else { return nil }
+        return CivilTime.date(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, to the millisecond (RFC 3339).
     public static func iso8601(_ date: Date) -> String {
         let time = CivilTime(date)

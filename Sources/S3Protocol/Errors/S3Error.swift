@@ -59,20 +59,8 @@ public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Why a retryable error is retried, as a metric label from a small fixed set.
-    var retryReason: String {
-        switch (self.status, self.code) {
-        case (0, Self.timeoutCode), (_, "RequestTimeout"): "timeout"
-        case (0, _): "connection_failed"
-        case (_, "SlowDown"), (503, _): "throttled"
-        case (_, "ConditionalRequestConflict"): "conflict"
-        case (_, "RequestTimeTooSkewed"): "clock_skew"
-        default: "server_error"
-        }
-    }
-
     /// Builds the error for a response, from its XML body when there is one.
-    static func from(status: Int, body: [UInt8]) -> S3Error {
+    public static func from(status: Int, body: [UInt8]) -> S3Error {
         if !body.isEmpty, let root = try? XMLElement.parse(body), root.name == "Error" {
             return S3Error(code: root.value("Code") ?? "Unknown", message: root.value("Message") ?? "", status: status)
         }
