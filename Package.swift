@@ -35,6 +35,7 @@ let package = Package(
             dependencies: [
                 "WireFormat",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

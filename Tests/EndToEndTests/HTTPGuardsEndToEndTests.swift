@@ -23,19 +23,17 @@ import Testing
         let garbage = try exchange("GARBAGE\r\n\r\n")
         #expect(garbage.text.hasPrefix("HTTP/1.1 400") && garbage.text.contains(#""code":"malformed_request""#) && garbage.closed)
 
-        let start = ContinuousClock.now
+        // `closed` means the server closed the connection before the read's own timeout: that
+        // alone shows the timeout worked, with no wall-clock bound to flake under load.
         let trickled = try exchange("GET /health HTTP/1.1\r\nHo")
         #expect(trickled.closed && trickled.text.isEmpty, "a head that stops arriving is closed by the header timeout")
-        #expect(ContinuousClock.now - start < .seconds(4))
 
         let short = try exchange("PUT /kv/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", halfClose: true)
         #expect(short.text.hasPrefix("HTTP/1.1 400") && short.text.contains(#""code":"malformed_body""#), "\(short.text)")
         let badChunk = try exchange("PUT /kv/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n")
         #expect(badChunk.text.hasPrefix("HTTP/1.1 400") && badChunk.text.contains(#""code":"malformed_body""#), "\(badChunk.text)")
-        let stalledStart = ContinuousClock.now
         let stalled = try exchange("PUT /kv/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc", timeout: .seconds(6))
         #expect(stalled.closed, "a body that stops arriving is closed by the idle timeout")
-        #expect(ContinuousClock.now - stalledStart < .seconds(5))
         // A body that keeps trickling in (a byte every 0.5 s, inside the idle timeout) is cut off
         // at the request deadline with a 408.
         // It stops sending once the answer is there: bytes sent to a socket the server has

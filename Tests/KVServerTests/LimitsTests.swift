@@ -25,10 +25,8 @@ import Testing
         budget.release(60)
         try await waiting.value
         #expect(budget.reservedBytes == 50)
-        // Nothing is released now: the wait ends in a refusal, after about maximumWait.
-        let start = ContinuousClock.now
+        // Nothing is released now: the wait ends in a refusal (nothing else could end it).
         await #expect(throws: BufferBudget.Refusal.timedOut) { try await budget.reserve(60) }
-        #expect(ContinuousClock.now - start < .seconds(2))
         await #expect(throws: BufferBudget.Refusal.exceedsCapacity) { try await budget.reserve(101) }
         // A cancelled waiter leaves the queue and the budget is intact.
         let cancelled = Task { try await budget.reserve(60) }
@@ -98,10 +96,10 @@ import Testing
         try await withAPI(server: ServerConfiguration(requestTimeout: .milliseconds(1500)), objects: objects) { client in
             let stuck = Task { try await client.execute(uri: "/kv/k", method: .put, body: ByteBuffer(string: "1")) }
             try await Task.sleep(for: .milliseconds(100))
-            let start = ContinuousClock.now
+            // The stuck write is released only after this answer, so the answer can only come
+            // from the deadline: no wall-clock bound is needed (and none would hold under load).
             let queued = try await client.execute(uri: "/kv/k", method: .put, body: ByteBuffer(string: "2"))
             try queued.expectError(.serviceUnavailable, "timeout")
-            #expect(ContinuousClock.now - start < .seconds(6))
             // Other keys are not held up.
             objects.beforeEachOperation(nil)
             #expect(try await client.execute(uri: "/kv/other", method: .put, body: ByteBuffer(string: "x")).status == .ok)

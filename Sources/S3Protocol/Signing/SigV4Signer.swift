@@ -92,7 +92,8 @@ public struct SigV4Signer: Sendable {
         return Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     }
 
-    private func scope(_ timestamp: String) -> String {
+    /// The credential scope of a timestamp: `YYYYMMDD/region/service/aws4_request`.
+    public func scope(_ timestamp: String) -> String {
         "\(timestamp.prefix(8))/\(self.region)/\(self.service)/aws4_request"
     }
 
