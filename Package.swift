@@ -102,6 +102,22 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.json"), .embedInCode("Resources/docs.html")],
             swiftSettings: swiftSettings
         ),
+        // The S3-compatible server: the S3 REST API over buckets of the storage contract.
+        .target(
+            name: "S3Server",
+            dependencies: [
+                "ObjectStore",
+                "S3Protocol",
+                "WireFormat",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The C allocator's settings (glibc's mmap threshold), for the command line.
         .target(name: "CAllocator"),
         // The command line: configuration, wiring, lifecycle.
@@ -114,6 +130,7 @@ let package = Package(
                 "ObjectStore",
                 "S3",
                 "S3Protocol",
+                "S3Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,8 +157,10 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "ObjectStore", "KVStore", "S3", "S3Protocol",
+                "ObjectStore", "KVStore", "S3", "S3Protocol", "S3Server",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/TestSupport",

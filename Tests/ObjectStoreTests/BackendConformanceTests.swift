@@ -16,6 +16,15 @@ import Testing
             try await conformanceCase.run(context)
         }
     }
+
+    @Test("conformance through our S3 client on s3kv's own S3 server", arguments: ["memory", "local"], Conformance.cases)
+    func ownS3Server(_ storage: String, _ conformanceCase: ConformanceCase) async throws {
+        try await withTemporaryDirectory { directory in
+            try await OwnS3Server.withStore(directory: storage == "memory" ? nil : directory) { store in
+                try await conformanceCase.run(ConformanceContext(store: store, prefix: "t/", honoursCopySourceIfMatch: true))
+            }
+        }
+    }
 }
 
 /// Behaviour specific to the local backends.

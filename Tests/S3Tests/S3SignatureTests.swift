@@ -3,6 +3,7 @@ import NIOCore
 import ObjectStore
 import S3
 import Testing
+import TestSupport
 import S3Protocol
 
 /// A server that checks SigV4 signatures. Under `scripts/test` a moto_server with an IAM access key
@@ -102,12 +103,6 @@ struct S3SignatureTests {
     }
 
     private func withStore(_ store: S3ObjectStore, _ body: (S3ObjectStore) async throws -> Void) async throws {
-        do {
-            try await body(store)
-        } catch {
-            try? await store.client.shutdown()
-            throw error
-        }
-        try await store.client.shutdown()
+        try await store.use(body)
     }
 }

@@ -65,14 +65,20 @@ public enum TestBackend: String, CustomStringConvertible, Sendable {
             }
         case .s3:
             // Each test gets its own prefix in a shared bucket, so tests never see each other.
-            let store = try await S3TestServer.store(bucket: "s3kv-kvstore", prefix: "t-\(UUID().uuidString)/")
-            do {
-                try await body(store)
-            } catch {
-                try? await store.client.shutdown()
-                throw error
-            }
-            try await store.client.shutdown()
+            try await S3TestServer.store(bucket: "s3kv-kvstore", prefix: "t-\(UUID().uuidString)/").use { try await body($0) }
         }
+    }
+}
+
+extension S3ObjectStore {
+    /// Runs `body` with this store, then shuts its client down, whether `body` threw or not.
+    public func use(_ body: (S3ObjectStore) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            try? await self.client.shutdown()
+            throw error
+        }
+        try await self.client.shutdown()
     }
 }

@@ -270,7 +270,7 @@ public struct SigV4Verifier: Sendable {
     }
 
     /// The query's parameters, each name and value percent-decoded once; `+` is kept as is.
-    static func parseQuery(_ raw: String) -> [(name: String, value: String)] {
+    public static func parseQuery(_ raw: String) -> [(name: String, value: String)] {
         guard !raw.isEmpty else { return [] }
         return raw.utf8.split(separator: UInt8(ascii: "&")).map { part in
             let pieces = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)

@@ -1,0 +1,32 @@
+import Foundation
+import S3Protocol
+
+/// Settings of the S3 server.
+public struct S3ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The region signatures are scoped to and GetBucketLocation reports.
+    public var region: String
+    /// The access keys the server accepts. Empty means nobody can sign.
+    public var credentials: [AWSCredentials]
+    /// Whether requests without a signature are served. Off unless asked for: an S3 server
+    /// that anyone on the network can write to must be a decision, not a default.
+    public var allowAnonymous: Bool
+    /// How far a signed request's clock may be from ours.
+    public var maximumClockSkew: TimeInterval
+    /// The largest object a single PutObject accepts, as on S3.
+    public var maximumObjectBytes: Int
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 9000, region: String = "us-east-1", credentials: [AWSCredentials] = [],
+        allowAnonymous: Bool = false, maximumClockSkew: TimeInterval = 900, maximumObjectBytes: Int = 5 << 30
+    ) {
+        self.host = host
+        self.port = port
+        self.region = region
+        self.credentials = credentials
+        self.allowAnonymous = allowAnonymous
+        self.maximumClockSkew = maximumClockSkew
+        self.maximumObjectBytes = maximumObjectBytes
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ObjectStore
+import S3Protocol
+
+/// The S3 REST API over a ``BucketRegistry``: authenticates each request with SigV4, dispatches
+/// it by method, path and sub-resource, and answers every failure with S3's XML error.
+///
+/// An operation the server does not implement answers `501 NotImplemented`, never a success
+/// that did nothing.
+public struct S3Responder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let buckets: BucketRegistry
+    let configuration: S3ServerConfiguration
+    let verifier: SigV4Verifier
+    let now: @Sendable () -> Date
+
+    public init(buckets: BucketRegistry, configuration: S3ServerConfiguration, now: @escaping @Sendable () -> Date = Date.init) {
+        self.buckets = buckets
+        self.configuration = configuration
+        let keys = Dictionary(configuration.credentials.map { ($0.accessKeyID, $0) }, uniquingKeysWith: { first, _ in first })
+        self.verifier = SigV4Verifier(region: configuration.region, maximumSkew: configuration.maximumClockSkew) { keys[$0] }
+        self.now = now
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let requestID = Self.requestID()
+        var response: Response
+        do {
+            let s3 = try S3Request(request)
+            let verified = try self.authenticate(request)
+            response = try await self.dispatch(request, s3, verified: verified, context: context)
+        } catch let error as S3Error {
+            response = Self.errorResponse(error, requestID: requestID, method: request.method)
+            if error.status >= 500 {
+                context.logger.error("s3 request failed", metadata: ["request_id": "\(requestID)", "code": "\(error.code)", "message": "\(error.message)"])
+            }
+        } catch {
+            let mapped = S3ServerErrors.from(error)
+            response = Self.errorResponse(mapped, requestID: requestID, method: request.method)
+        }
+        response.headers[.init("x-amz-request-id")!] = requestID
+        return response
+    }
+
+    private func authenticate(_ request: Request) throws(S3Error) -> SigV4Verifier.Verified? {
+        var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        // HTTP/1.1's Host header arrives as the request's authority, not among its fields.
+        if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
+        let signed = SigV4Verifier.Request(
+            method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query ?? "", headers: headers
+        )
+        let verified = try self.verifier.verify(signed, now: self.now())
+        if verified == nil, !self.configuration.allowAnonymous {
+            throw S3Error(code: "AccessDenied", message: "Access Denied: sign requests with SigV4", status: 403)
+        }
+        return verified
+    }
+
+    private func dispatch(_ request: Request, _ s3: S3Request, verified: SigV4Verifier.Verified?, context: Context) async throws -> Response {
+        guard let bucket = s3.bucket else {
+            guard request.method == .get else { throw S3Error(code: "MethodNotAllowed", message: "The specified method is not allowed against this resource.", status: 405) }
+            return self.listBuckets()
+        }
+        guard let key = s3.key else {
+            return try await self.bucketOperation(request, s3, bucket: bucket)
+        }
+        for unsupported in ["uploads", "uploadId", "partNumber", "acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"]
+        where s3.has(unsupported) {
+            throw S3ServerErrors.notImplemented("the '\(unsupported)' sub-resource")
+        }
+        let store = try self.buckets.store(bucket)
+        switch request.method {
+        case .put:
+            if request.headers[.init("x-amz-copy-source")!] != nil { return try await self.copyObject(request, store: store, key: key) }
+            return try await self.putObject(request, store: store, key: key, verified: verified)
+        case .get: return try await self.getObject(request, s3, store: store, key: key, head: false)
+        case .head: return try await self.getObject(request, s3, store: store, key: key, head: true)
+        case .delete: return try await self.deleteObject(request, store: store, key: key)
+        default: throw S3Error(code: "MethodNotAllowed", message: "The specified method is not allowed against this resource.", status: 405)
+        }
+    }
+
+    // MARK: Answers
+
+    static func xmlResponse(_ writer: XMLWriter, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/xml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes))
+        )
+    }
+
+    static func errorResponse(_ error: S3Error, requestID: String, method: HTTPRequest.Method) -> Response {
+        let status = HTTPResponse.Status(code: error.status == 0 ? 500 : error.status)
+        // HEAD answers and 304s have no body.
+        if method == .head || error.status == 304 {
+            return Response(status: status)
+        }
+        var writer = XMLWriter()
+        writer.element("Error") {
+            $0.element("Code", error.code)
+            $0.element("Message", error.message)
+            $0.element("RequestId", requestID)
+        }
+        return xmlResponse(writer, status: status)
+    }
+
+    static func requestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789ABCDEF")
+        return String((0..<16).map { _ in digits[Int(generator.next() % 16)] })
+    }
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Real S3 clients against `s3kv s3-server`: boto3 (with its current default integrity
+settings) and awscli, on the memory and the on-disk storage. Starts each server itself on a
+free loopback port, stops it by PID, and compares bytes on every round trip.
+
+Usage: scripts/s3-server-clients.py PATH-TO-s3kv
+"""
+import hashlib, os, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
+
+import boto3, botocore
+from botocore.config import Config
+
+ACCESS, SECRET = "s3kv-clients", "s3kv-clients-secret"
+failures = []
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def error_code(call):
+    try:
+        call()
+    except botocore.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+    return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(binary, storage, data_dir):
+    port = free_port()
+    env = dict(os.environ, S3_SERVER_PORT=str(port), S3_SERVER_STORAGE=storage, S3_SERVER_DATA_DIR=data_dir,
+               S3_SERVER_ACCESS_KEY=ACCESS, S3_SERVER_SECRET_KEY=SECRET)
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([binary, "s3-server"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+        except urllib.error.HTTPError:
+            return process, f"http://127.0.0.1:{port}", log
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.1)
+    log.seek(0)
+    sys.exit("s3-server did not start:\n" + log.read().decode())
+
+
+def boto3_round_trips(endpoint):
+    config = Config(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 1})
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=ACCESS, aws_secret_access_key=SECRET,
+                      region_name="us-east-1", config=config)
+    s3.create_bucket(Bucket="clients")
+    check(error_code(lambda: s3.create_bucket(Bucket="clients")) == "BucketAlreadyOwnedByYou", "boto3: a second CreateBucket is BucketAlreadyOwnedByYou")
+    check(error_code(lambda: s3.create_bucket(Bucket="Bad_Name")) == "InvalidBucketName", "boto3: an invalid bucket name is InvalidBucketName")
+    body = os.urandom(300_000)
+    key = "dir/é x+y&<z>"
+    put = s3.put_object(Bucket="clients", Key=key, Body=body, Metadata={"color": "blue"}, ContentType="text/plain")
+    check(put["ETag"].strip('"') == hashlib.md5(body).hexdigest(), "boto3: PutObject's ETag is the MD5 of the body")
+    got = s3.get_object(Bucket="clients", Key=key)
+    check(got["Body"].read() == body and got["Metadata"] == {"color": "blue"} and got["ContentType"] == "text/plain",
+          "boto3: GetObject returns the bytes, metadata and content type")
+    ranged = s3.get_object(Bucket="clients", Key=key, Range="bytes=10-19")
+    check(ranged["Body"].read() == body[10:20] and ranged["ContentRange"] == f"bytes 10-19/{len(body)}", "boto3: a Range GET is 206 with the bytes")
+    check(error_code(lambda: s3.get_object(Bucket="clients", Key=key, Range=f"bytes={len(body)}-")) == "InvalidRange", "boto3: a range past the end is InvalidRange")
+    check(error_code(lambda: s3.get_object(Bucket="clients", Key=key, IfNoneMatch=put["ETag"])) == "304", "boto3: If-None-Match on the ETag is 304")
+    check(error_code(lambda: s3.get_object(Bucket="clients", Key=key, IfMatch='"0"')) == "PreconditionFailed", "boto3: a stale If-Match is 412")
+    nfd = "dir/e\u0301 x+y&<z>"
+    s3.put_object(Bucket="clients", Key=nfd, Body=b"decomposed")
+    check(s3.get_object(Bucket="clients", Key=key)["Body"].read() == body, "boto3: NFC and NFD names are different objects")
+    for i in range(5):
+        s3.put_object(Bucket="clients", Key=f"many/{i}", Body=str(i).encode())
+    listing = s3.list_objects_v2(Bucket="clients", Delimiter="/")
+    check([p["Prefix"] for p in listing.get("CommonPrefixes", [])] == ["dir/", "many/"], "boto3: ListObjectsV2 groups common prefixes")
+    page = s3.list_objects_v2(Bucket="clients", Prefix="many/", MaxKeys=2)
+    rest = s3.list_objects_v2(Bucket="clients", Prefix="many/", ContinuationToken=page["NextContinuationToken"])
+    check([o["Key"] for o in page["Contents"] + rest["Contents"]] == [f"many/{i}" for i in range(5)], "boto3: continuation tokens page through every key once")
+    names = [o["Key"] for o in s3.list_objects(Bucket="clients", Prefix="dir/")["Contents"]]
+    check(names == sorted([key, nfd], key=lambda n: n.encode()), "boto3: ListObjects (V1, url-encoded) returns the exact names in byte order")
+    check(error_code(lambda: s3.put_object(Bucket="clients", Key="many/0", Body=b"x", IfNoneMatch="*")) == "PreconditionFailed", "boto3: If-None-Match: * on an existing key is 412")
+    current = s3.head_object(Bucket="clients", Key="many/0")["ETag"]
+    s3.put_object(Bucket="clients", Key="many/0", Body=b"swapped", IfMatch=current)
+    check(error_code(lambda: s3.put_object(Bucket="clients", Key="many/0", Body=b"again", IfMatch=current)) == "PreconditionFailed", "boto3: If-Match compare-and-swap succeeds once")
+    copy = s3.copy_object(Bucket="clients", Key="copy", CopySource={"Bucket": "clients", "Key": key})
+    check(copy["CopyObjectResult"]["ETag"] == put["ETag"] and s3.head_object(Bucket="clients", Key="copy")["Metadata"] == {"color": "blue"},
+          "boto3: CopyObject keeps the bytes and metadata")
+    deleted = s3.delete_objects(Bucket="clients", Delete={"Objects": [{"Key": f"many/{i}"} for i in range(5)]})
+    check(len(deleted["Deleted"]) == 5, "boto3: DeleteObjects reports each key")
+    check(error_code(lambda: s3.get_object(Bucket="clients", Key="many/1")) == "NoSuchKey", "boto3: a deleted key is NoSuchKey")
+    check(error_code(lambda: s3.delete_bucket(Bucket="clients")) == "BucketNotEmpty", "boto3: deleting a bucket with objects is BucketNotEmpty")
+    wrong = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=ACCESS, aws_secret_access_key="wrong", region_name="us-east-1", config=config)
+    check(error_code(lambda: wrong.list_buckets()) == "SignatureDoesNotMatch", "boto3: a wrong secret is SignatureDoesNotMatch")
+    unknown = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="nobody", aws_secret_access_key="x", region_name="us-east-1", config=config)
+    check(error_code(lambda: unknown.list_buckets()) == "InvalidAccessKeyId", "boto3: an unknown key is InvalidAccessKeyId")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "clients", "Key": "copy"}, ExpiresIn=60)
+    check(urllib.request.urlopen(url).read() == body, "boto3: a presigned GET URL serves the object")
+    try:
+        urllib.request.urlopen(f"{endpoint}/clients/copy")
+        check(False, "an unsigned request is refused")
+    except urllib.error.HTTPError as error:
+        check(error.code == 403 and b"<Code>AccessDenied</Code>" in error.read(), "an unsigned request is 403 AccessDenied")
+    for name in [key, nfd, "copy"]:
+        s3.delete_object(Bucket="clients", Key=name)
+    s3.delete_bucket(Bucket="clients")
+    check("clients" not in [b["Name"] for b in s3.list_buckets()["Buckets"]], "boto3: DeleteBucket removes an empty bucket")
+
+
+def awscli_round_trips(endpoint, scratch):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION="us-east-1")
+    def aws(*args):
+        return subprocess.run(["aws", "--endpoint-url", endpoint, "s3", *args], env=env, capture_output=True, text=True, timeout=120)
+    tree = os.path.join(scratch, "tree")
+    os.makedirs(os.path.join(tree, "sub"))
+    files = {"a.txt": os.urandom(1000), "sub/b.bin": os.urandom(70_000), "sub/é.txt": b"accented"}
+    for name, data in files.items():
+        with open(os.path.join(tree, name), "wb") as f:
+            f.write(data)
+    check(aws("mb", "s3://cli").returncode == 0, "awscli: s3 mb")
+    check(aws("sync", tree, "s3://cli/tree").returncode == 0, "awscli: s3 sync up")
+    listing = aws("ls", "--recursive", "s3://cli").stdout
+    check(all(f"tree/{name}" in listing for name in files), "awscli: s3 ls lists the synced tree")
+    back = os.path.join(scratch, "back")
+    check(aws("sync", "s3://cli/tree", back).returncode == 0, "awscli: s3 sync down")
+    check(all(open(os.path.join(back, n), "rb").read() == d for n, d in files.items()), "awscli: the tree comes back byte for byte")
+    check(aws("cp", "s3://cli/tree/a.txt", os.path.join(scratch, "a.copy")).returncode == 0
+          and open(os.path.join(scratch, "a.copy"), "rb").read() == files["a.txt"], "awscli: s3 cp down")
+    check(aws("rm", "--recursive", "s3://cli").returncode == 0 and aws("rb", "s3://cli").returncode == 0, "awscli: s3 rm and rb")
+
+
+def main():
+    binary = sys.argv[1]
+    for storage in ["memory", "local"]:
+        scratch = tempfile.mkdtemp(prefix="s3kv-clients-")
+        process, endpoint, log = start(binary, storage, os.path.join(scratch, "data"))
+        print(f"-- s3-server on {storage} at {endpoint}")
+        try:
+            boto3_round_trips(endpoint)
+            awscli_round_trips(endpoint, scratch)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+            if failures:
+                log.seek(0)
+                print(log.read().decode()[-4000:])
+            shutil.rmtree(scratch, ignore_errors=True)
+    if failures:
+        sys.exit(f"{len(failures)} client checks failed")
+    print("every client check passed")
+
+
+if __name__ == "__main__":
+    main()
