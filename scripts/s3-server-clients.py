@@ -106,7 +106,24 @@ def boto3_round_trips(endpoint):
         check(False, "an unsigned request is refused")
     except urllib.error.HTTPError as error:
         check(error.code == 403 and b"<Code>AccessDenied</Code>" in error.read(), "an unsigned request is 403 AccessDenied")
-    for name in [key, nfd, "copy"]:
+    upload = s3.create_multipart_upload(Bucket="clients", Key="parts")["UploadId"]
+    first, second = os.urandom(5 << 20), os.urandom(1000)
+    e1 = s3.upload_part(Bucket="clients", Key="parts", UploadId=upload, PartNumber=1, Body=first)["ETag"]
+    e2 = s3.upload_part(Bucket="clients", Key="parts", UploadId=upload, PartNumber=2, Body=second)["ETag"]
+    check([u["UploadId"] for u in s3.list_multipart_uploads(Bucket="clients").get("Uploads", [])] == [upload], "boto3: ListMultipartUploads shows the upload")
+    check([p["PartNumber"] for p in s3.list_parts(Bucket="clients", Key="parts", UploadId=upload)["Parts"]] == [1, 2], "boto3: ListParts lists the parts")
+    check(error_code(lambda: s3.get_object(Bucket="clients", Key="parts")) == "NoSuchKey", "boto3: an upload is invisible before it completes")
+    check(error_code(lambda: s3.complete_multipart_upload(Bucket="clients", Key="parts", UploadId=upload,
+          MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2}, {"PartNumber": 1, "ETag": e1}]})) == "InvalidPartOrder", "boto3: parts out of order are InvalidPartOrder")
+    s3.complete_multipart_upload(Bucket="clients", Key="parts", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    check(s3.get_object(Bucket="clients", Key="parts")["Body"].read() == first + second, "boto3: a completed multipart upload reads back whole")
+    check(s3.list_multipart_uploads(Bucket="clients").get("Uploads", []) == [], "boto3: a completed upload leaves no upload behind")
+    aborted = s3.create_multipart_upload(Bucket="clients", Key="gone")["UploadId"]
+    s3.upload_part(Bucket="clients", Key="gone", UploadId=aborted, PartNumber=1, Body=b"x")
+    s3.abort_multipart_upload(Bucket="clients", Key="gone", UploadId=aborted)
+    check(error_code(lambda: s3.list_parts(Bucket="clients", Key="gone", UploadId=aborted)) == "NoSuchUpload", "boto3: an aborted upload is NoSuchUpload")
+    for name in [key, nfd, "copy", "parts"]:
         s3.delete_object(Bucket="clients", Key=name)
     s3.delete_bucket(Bucket="clients")
     check("clients" not in [b["Name"] for b in s3.list_buckets()["Buckets"]], "boto3: DeleteBucket removes an empty bucket")
@@ -131,6 +148,12 @@ def awscli_round_trips(endpoint, scratch):
     check(all(open(os.path.join(back, n), "rb").read() == d for n, d in files.items()), "awscli: the tree comes back byte for byte")
     check(aws("cp", "s3://cli/tree/a.txt", os.path.join(scratch, "a.copy")).returncode == 0
           and open(os.path.join(scratch, "a.copy"), "rb").read() == files["a.txt"], "awscli: s3 cp down")
+    big = os.path.join(scratch, "big.bin")
+    with open(big, "wb") as f:
+        f.write(os.urandom(9_000_000))
+    check(aws("cp", big, "s3://cli/big.bin").returncode == 0, "awscli: s3 cp of 9 MB (a multipart upload)")
+    check(aws("cp", "s3://cli/big.bin", big + ".back").returncode == 0
+          and open(big + ".back", "rb").read() == open(big, "rb").read(), "awscli: the multipart object comes back byte for byte")
     check(aws("rm", "--recursive", "s3://cli").returncode == 0 and aws("rb", "s3://cli").returncode == 0, "awscli: s3 rm and rb")
 
 

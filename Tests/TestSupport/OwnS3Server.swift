@@ -34,8 +34,9 @@ public enum OwnS3Server {
         }
         let endpoint = "http://127.0.0.1:\(try #require(bound, "the S3 server did not start"))"
         var configuration = try S3Configuration(endpoint: endpoint, bucket: "conformance", credentials: credentials)
-        // Multipart uploads are not served yet: every body goes in one PutObject.
-        configuration.multipartThreshold = 5 << 30
+        // S3's smallest parts, so bodies over 5 MiB go up in several.
+        configuration.multipartThreshold = 5 << 20
+        configuration.partSize = 5 << 20
         let store = S3ObjectStore(client: S3Client(configuration: configuration))
         try await store.createBucket()
         try await store.use(body)

@@ -67,18 +67,7 @@ extension S3Responder {
                 }
                 return Self.xmlResponse(writer)
             }
-            if s3.has("uploads") {
-                // CreateMultipartUpload answers NotImplemented, so no upload is ever in progress.
-                var writer = XMLWriter()
-                writer.element("ListMultipartUploadsResult", namespace: Self.namespace) {
-                    $0.element("Bucket", bucket)
-                    $0.element("KeyMarker", s3.value("key-marker") ?? "")
-                    $0.element("UploadIdMarker", s3.value("upload-id-marker") ?? "")
-                    $0.element("MaxUploads", s3.value("max-uploads") ?? "1000")
-                    $0.element("IsTruncated", "false")
-                }
-                return Self.xmlResponse(writer)
-            }
+            if s3.has("uploads") { return try await self.listMultipartUploads(bucket: bucket) }
             if s3.has("versioning") {
                 var writer = XMLWriter()
                 writer.element("VersioningConfiguration", namespace: Self.namespace) { _ in }
@@ -197,6 +186,37 @@ extension S3Responder {
                     $0.element("Key", failure.name.string)
                     $0.element("Code", "InternalError")
                     $0.element("Message", failure.message)
+                }
+            }
+        }
+        return Self.xmlResponse(writer)
+    }
+
+    /// ListMultipartUploads: the uploads in progress, up to 1,000, in upload-id order.
+    func listMultipartUploads(bucket: String) async throws -> Response {
+        let uploads = try self.buckets.uploads(bucket)
+        let page = try await uploads.list(ListRequest(maxKeys: 1000, delimiter: "/"))
+        var entries: [(key: String, id: String, initiated: Date)] = []
+        for record in page.objects {
+            guard let stored = try? await uploads.get(record.name, ifNoneMatch: nil),
+                let decoded = try? JSONDecoder().decode(UploadRecord.self, from: Data(stored.body.readableBytesView)),
+                let key = Data(base64Encoded: decoded.key).flatMap({ String(data: $0, encoding: .utf8) })
+            else { continue }
+            entries.append((key, record.name.string, record.lastModified))
+        }
+        var writer = XMLWriter()
+        writer.element("ListMultipartUploadsResult", namespace: Self.namespace) { writer in
+            writer.element("Bucket", bucket)
+            writer.element("KeyMarker", "")
+            writer.element("UploadIdMarker", "")
+            writer.element("MaxUploads", "1000")
+            writer.element("IsTruncated", page.isTruncated ? "true" : "false")
+            for entry in entries {
+                writer.element("Upload") {
+                    $0.element("Key", entry.key)
+                    $0.element("UploadId", entry.id)
+                    $0.element("Initiated", TimestampFormat.iso8601(entry.initiated))
+                    $0.element("StorageClass", "STANDARD")
                 }
             }
         }

@@ -68,9 +68,16 @@ public struct S3Responder: HTTPResponder {
         guard let key = s3.key else {
             return try await self.bucketOperation(request, s3, bucket: bucket)
         }
-        for unsupported in ["uploads", "uploadId", "partNumber", "acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"]
-        where s3.has(unsupported) {
+        for unsupported in ["acl", "tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"] where s3.has(unsupported) {
             throw S3ServerErrors.notImplemented("the '\(unsupported)' sub-resource")
+        }
+        switch request.method {
+        case .post where s3.has("uploads"): return try await self.createMultipartUpload(request, bucket: bucket, key: key)
+        case .post where s3.has("uploadId"): return try await self.completeMultipartUpload(request, s3, bucket: bucket, key: key)
+        case .put where s3.has("uploadId"): return try await self.uploadPart(request, s3, bucket: bucket, key: key, verified: verified)
+        case .delete where s3.has("uploadId"): return try await self.abortMultipartUpload(s3, bucket: bucket, key: key)
+        case .get where s3.has("uploadId"): return try await self.listParts(s3, bucket: bucket, key: key)
+        default: break
         }
         let store = try self.buckets.store(bucket)
         switch request.method {
