@@ -113,7 +113,7 @@ struct KVController: Sendable {
     /// an older version is cut from it in memory when it is small, and otherwise ignored (the
     /// whole version is sent, as HTTP allows).
     @inline(never)
-    private func rangedRead(_ key: Key, version: Int64?, range: ValueRange, ifNoneMatch: ETagMatch?) async throws -> Response {
+    private func rangedRead(_ key: Key, version: Int64?, range: RequestedRange, ifNoneMatch: ETagMatch?) async throws -> Response {
         if let version {
             let opened = try await self.read(key, version: version, ifNoneMatch: ifNoneMatch)
             guard case .buffered(let entry) = opened else { return Self.response(for: opened) }

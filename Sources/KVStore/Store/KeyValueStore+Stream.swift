@@ -18,26 +18,6 @@ public struct StreamedEntry: Sendable {
     }
 }
 
-/// Which bytes of a value a reader asks for, as `Range: bytes=` says it.
-public enum ValueRange: Sendable, Equatable {
-    /// From `first` to `last` (both included), or to the end when `last` is nil.
-    case bytes(first: Int, last: Int?)
-    /// The last `count` bytes.
-    case suffix(count: Int)
-
-    /// The range within a value of `size` bytes, or nil when none of it is there (HTTP 416).
-    public func resolved(size: Int) -> ByteRange? {
-        switch self {
-        case .bytes(let first, let last):
-            guard first < size else { return nil }
-            return ByteRange(first: first, last: min(last ?? size - 1, size - 1))
-        case .suffix(let count):
-            guard count > 0, size > 0 else { return nil }
-            return ByteRange(first: max(0, size - count), last: size - 1)
-        }
-    }
-}
-
 extension KeyValueStore {
     /// Whether the backend moves large bodies as streams in bounded memory, so large values
     /// should be streamed rather than buffered.
@@ -168,7 +148,7 @@ extension KeyValueStore {
     ///
     /// - Throws: `.notFound` when missing or expired; `.rangeNotSatisfiable` when the range holds
     ///   none of the value.
-    public func stream(_ key: Key, range: ValueRange?) async throws -> StreamedEntry {
+    public func stream(_ key: Key, range: RequestedRange?) async throws -> StreamedEntry {
         for _ in 0..<3 {
             let info = try await self.head(key)
             let resolved: ByteRange?

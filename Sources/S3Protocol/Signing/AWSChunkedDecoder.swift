@@ -41,8 +41,6 @@ public struct AWSChunkedDecoder {
     private var chunkHash = SHA256()
     /// The trailing headers, lower-case names, once the body is complete.
     public private(set) var trailers: [(name: String, value: String)] = []
-    /// The payload bytes decoded so far.
-    public private(set) var decodedBytes = 0
 
     public init(signing: Signing, expectsTrailer: Bool) {
         self.signing = signing
@@ -68,7 +66,6 @@ public struct AWSChunkedDecoder {
             case .data(let remaining):
                 let slice = input.readSlice(length: min(remaining, input.readableBytes))!
                 slice.withUnsafeReadableBytes { self.chunkHash.update(bufferPointer: $0) }
-                self.decodedBytes += slice.readableBytes
                 output.append(slice)
                 self.state = remaining == slice.readableBytes ? .dataEnd : .data(remaining: remaining - slice.readableBytes)
             case .dataEnd:

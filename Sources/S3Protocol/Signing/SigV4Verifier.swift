@@ -188,7 +188,7 @@ public struct SigV4Verifier: Sendable {
     private func signer(credential: String, malformed: String) throws(S3Error) -> (SigV4Signer, String) {
         let parts = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 5, parts[4] == "aws4_request", parts[1].utf8.count == 8 else {
-            throw S3Error(code: malformed, message: "the credential '\(Self.redactedScope(parts))' is malformed", status: 400)
+            throw S3Error(code: malformed, message: "the credential '\(credential)' is malformed", status: 400)
         }
         guard parts[2] == self.region else {
             throw S3Error(code: malformed, message: "the region '\(parts[2])' is wrong; expecting '\(self.region)'", status: 400)
@@ -284,7 +284,4 @@ public struct SigV4Verifier: Sendable {
     private static func compactTimestamp(_ date: String) -> String? {
         TimestampFormat.parseIMFFixdate(date).map(TimestampFormat.compactISO8601)
     }
-
-    /// A credential scope for an error message: the access key id is shown, nothing secret is.
-    private static func redactedScope(_ parts: [String]) -> String { parts.joined(separator: "/") }
 }

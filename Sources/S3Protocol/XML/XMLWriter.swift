@@ -26,6 +26,11 @@ public struct XMLWriter: Sendable {
         self.text += "</\(name)>"
     }
 
+    /// Writes escaped text inside the current element.
+    public mutating func text(_ value: String) {
+        Self.escape(value, into: &self.text)
+    }
+
     /// Writes an element when `value` is present.
     public mutating func element(_ name: String, ifPresent value: String?) {
         if let value { self.element(name, value) }

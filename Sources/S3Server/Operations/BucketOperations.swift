@@ -58,13 +58,10 @@ extension S3Responder {
         case .get:
             let store = try self.buckets.store(bucket)
             if s3.has("location") {
-                var writer = XMLWriter()
                 // us-east-1 is reported as an empty constraint, as S3 does.
-                writer.element("LocationConstraint", namespace: Self.namespace) { _ in }
-                if self.configuration.region != "us-east-1" {
-                    writer = XMLWriter()
-                    writer.element("LocationConstraint", self.configuration.region)
-                }
+                let region = self.configuration.region
+                var writer = XMLWriter()
+                writer.element("LocationConstraint", namespace: Self.namespace) { if region != "us-east-1" { $0.text(region) } }
                 return Self.xmlResponse(writer)
             }
             if s3.has("uploads") { return try await self.listMultipartUploads(bucket: bucket) }

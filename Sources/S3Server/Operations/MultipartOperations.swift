@@ -28,13 +28,9 @@ extension S3Responder {
 
     func createMultipartUpload(_ request: Request, bucket: String, key: ObjectName) async throws -> Response {
         let uploads = try self.buckets.uploads(bucket)
-        var metadata: [String: String] = [:]
-        for field in request.headers {
-            let name = field.name.rawName.lowercased()
-            if name.hasPrefix(Self.userMetadataPrefix) || Self.storedHeaders.contains(name) { metadata[name] = field.value }
-        }
         let record = UploadRecord(
-            key: Data(key.utf8).base64EncodedString(), contentType: request.headers[.contentType] ?? "binary/octet-stream", metadata: metadata
+            key: Data(key.utf8).base64EncodedString(), contentType: request.headers[.contentType] ?? "binary/octet-stream",
+            metadata: Self.storedMetadata(request.headers)
         )
         let uploadID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         do {
@@ -80,17 +76,7 @@ extension S3Responder {
         _ = try await self.uploadRecord(uploads, uploadID: uploadID, key: key)
         if request.headers[.init("x-amz-copy-source")!] != nil { throw S3ServerErrors.notImplemented("UploadPartCopy") }
         let expectations = try self.bodyExpectations(request.headers, verified: verified)
-        let body = VerifiedBody(body: request.body, expectations: expectations, failure: .init())
-        let etag: ETag
-        do {
-            etag = try await uploads.put(Self.partName(uploadID, number), streaming: ObjectBody(body, length: expectations.length), options: PutOptions())
-        } catch {
-            if let failure = body.failure.recorded { throw failure }
-            throw S3ServerErrors.from(error)
-        }
-        var response = Response(status: .ok, headers: [.eTag: etag.quoted])
-        if let checksum = expectations.checksum { response.headers[.init(checksum.algorithm.headerName)!] = checksum.value }
-        return response
+        return try await self.storeBody(request, expectations: expectations, into: uploads, as: Self.partName(uploadID, number), options: PutOptions())
     }
 
     func completeMultipartUpload(_ request: Request, _ s3: S3Request, bucket: String, key: ObjectName) async throws -> Response {

@@ -65,18 +65,7 @@ extension S3Responder {
         let expectations = try self.bodyExpectations(headers, verified: verified)
         var metadata: [String: String] = [:]
         if let checksum = expectations.checksum { metadata[checksum.algorithm.headerName] = checksum.value }
-        for field in headers {
-            let name = field.name.rawName.lowercased()
-            if name.hasPrefix(Self.userMetadataPrefix) || Self.storedHeaders.contains(name) {
-                if name == "content-encoding" {
-                    // aws-chunked is the framing of this request, not of the object.
-                    let codings = field.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "aws-chunked" }
-                    if !codings.isEmpty { metadata[name] = codings.joined(separator: ",") }
-                    continue
-                }
-                metadata[name] = metadata[name].map { $0 + "," + field.value } ?? field.value
-            }
-        }
+        metadata.merge(Self.storedMetadata(headers)) { _, stored in stored }
         let userBytes = metadata.filter { $0.key.hasPrefix(Self.userMetadataPrefix) }
             .reduce(0) { $0 + $1.key.utf8.count - Self.userMetadataPrefix.utf8.count + $1.value.utf8.count }
         guard userBytes <= 2048 else {
@@ -84,10 +73,37 @@ extension S3Responder {
         }
         let condition = try Self.writeCondition(headers)
         let options = PutOptions(contentType: header("content-type") ?? "binary/octet-stream", metadata: metadata, condition: condition)
+        return try await self.storeBody(request, expectations: expectations, into: store, as: key, options: options)
+    }
+
+    /// The user metadata and stored headers of a write, with lower-case names; repeated headers
+    /// are joined with commas, and `aws-chunked` (the request's framing) is not a stored coding.
+    static func storedMetadata(_ headers: HTTPFields) -> [String: String] {
+        var metadata: [String: String] = [:]
+        for field in headers {
+            let name = field.name.rawName.lowercased()
+            guard name.hasPrefix(Self.userMetadataPrefix) || Self.storedHeaders.contains(name) else { continue }
+            var value = field.value
+            if name == "content-encoding" {
+                let codings = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "aws-chunked" }
+                guard !codings.isEmpty else { continue }
+                value = codings.joined(separator: ",")
+            }
+            metadata[name] = metadata[name].map { $0 + "," + value } ?? value
+        }
+        return metadata
+    }
+
+    /// Streams a request's body, verified against `expectations`, into `store` as `name`, and
+    /// answers with its ETag (and checksum). The client hears its own body's failure, whatever
+    /// the store made of it.
+    func storeBody(
+        _ request: Request, expectations: BodyExpectations, into store: any ObjectStore, as name: ObjectName, options: PutOptions
+    ) async throws -> Response {
         let body = VerifiedBody(body: request.body, expectations: expectations, failure: .init())
         let etag: ETag
         do {
-            etag = try await store.put(key, streaming: ObjectBody(body, length: expectations.length), options: options)
+            etag = try await store.put(name, streaming: ObjectBody(body, length: expectations.length), options: options)
         } catch {
             if let failure = body.failure.recorded { throw failure }
             throw S3ServerErrors.from(error)
@@ -113,9 +129,19 @@ extension S3Responder {
         let headers = request.headers
         var range: ByteRange?
         var info: ObjectInfo?
-        if let header = headers[.range] {
+        switch headers[.range].flatMap(RequestedRange.init(header:)) {
+        case .bytes(let first, let last)? where !head:
+            // The store clamps the end and refuses a start past it: no HEAD needed first.
+            range = ByteRange(first: first, last: last ?? Int.max)
+        case let requested?:
+            // A suffix (or a HEAD) needs the size to know which bytes are meant.
             info = try await Self.head(store, key)
-            range = try Self.parseRange(header, size: info!.size)
+            guard let resolved = requested.resolved(size: info!.size) else {
+                throw S3Error(code: "InvalidRange", message: "The requested range is not satisfiable", status: 416)
+            }
+            range = resolved
+        case nil:
+            break
         }
         let object: StreamedObject
         do {
@@ -193,25 +219,6 @@ extension S3Responder {
         }
     }
 
-    /// `bytes=first-last`, `bytes=first-` and `bytes=-suffix`. A header S3 would ignore (not
-    /// bytes, several ranges, malformed) means the whole object, as on S3.
-    static func parseRange(_ header: String, size: Int) throws(S3Error) -> ByteRange? {
-        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard spec.count == 2 else { return nil }
-        let unsatisfiable = S3Error(code: "InvalidRange", message: "The requested range is not satisfiable", status: 416)
-        if spec[0].isEmpty {
-            guard let suffix = Int(spec[1]), suffix >= 0 else { return nil }
-            guard suffix > 0, size > 0 else { throw unsatisfiable }
-            return ByteRange(first: max(0, size - suffix), last: size - 1)
-        }
-        guard let first = Int(spec[0]), first >= 0 else { return nil }
-        let last = spec[1].isEmpty ? Int.max : Int(spec[1])
-        guard let last, last >= first else { return nil }
-        guard first < size else { throw unsatisfiable }
-        return ByteRange(first: first, last: min(last, size - 1))
-    }
-
     func deleteObject(_ request: Request, store: any ObjectStore, key: ObjectName) async throws -> Response {
         let ifMatch = request.headers[.ifMatch].map { ETag($0.trimmingCharacters(in: .whitespaces)) }
         do {
@@ -226,7 +233,7 @@ extension S3Responder {
 
     /// CopyObject within or across buckets: metadata directive COPY or REPLACE, and the
     /// copy-source If-Match condition (the others answer NotImplemented).
-    func copyObject(_ request: Request, store: any ObjectStore, key: ObjectName) async throws -> Response {
+    func copyObject(_ request: Request, bucket: String, store: any ObjectStore, key: ObjectName) async throws -> Response {
         let headers = request.headers
         guard var source = headers[.init("x-amz-copy-source")!] else { throw S3ServerErrors.invalidArgument("missing x-amz-copy-source") }
         if let query = source.firstIndex(of: "?") { source = String(source[..<query]) }
@@ -246,20 +253,15 @@ extension S3Responder {
         guard directive == "COPY" || directive == "REPLACE" else { throw S3ServerErrors.invalidArgument("Unknown metadata directive.") }
         var replacing: ObjectAttributes?
         if directive == "REPLACE" {
-            var metadata: [String: String] = [:]
-            for field in headers {
-                let name = field.name.rawName.lowercased()
-                if name.hasPrefix(Self.userMetadataPrefix) || Self.storedHeaders.contains(name) { metadata[name] = field.value }
-            }
-            replacing = ObjectAttributes(contentType: headers[.contentType] ?? "binary/octet-stream", metadata: metadata)
-        } else if sourceBucket == (try? S3Request(request))?.bucket, sourceKey == key {
+            replacing = ObjectAttributes(contentType: headers[.contentType] ?? "binary/octet-stream", metadata: Self.storedMetadata(headers))
+        } else if sourceBucket == bucket, sourceKey == key {
             throw S3Error(code: "InvalidRequest", message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.", status: 400)
         }
         let sourceIfMatch = headers[.init("x-amz-copy-source-if-match")!].map { ETag($0.trimmingCharacters(in: .whitespaces)) }
         let etag: ETag
         let info: ObjectInfo
         do {
-            if sourceBucket == (try? S3Request(request))?.bucket {
+            if sourceBucket == bucket {
                 etag = try await store.copy(from: sourceKey, to: key, options: CopyOptions(sourceIfMatch: sourceIfMatch, replacing: replacing))
             } else {
                 // Across buckets (two stores): stream the source into the destination.

@@ -82,7 +82,7 @@ public struct S3Responder: HTTPResponder {
         let store = try self.buckets.store(bucket)
         switch request.method {
         case .put:
-            if request.headers[.init("x-amz-copy-source")!] != nil { return try await self.copyObject(request, store: store, key: key) }
+            if request.headers[.init("x-amz-copy-source")!] != nil { return try await self.copyObject(request, bucket: bucket, store: store, key: key) }
             return try await self.putObject(request, store: store, key: key, verified: verified)
         case .get: return try await self.getObject(request, s3, store: store, key: key, head: false)
         case .head: return try await self.getObject(request, s3, store: store, key: key, head: true)
