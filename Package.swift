@@ -201,6 +201,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "S3ServerTests",
+            dependencies: [
+                "S3Server", "S3Protocol", "ObjectStore", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "KVStoreTests",
             dependencies: [
                 "KVStore", "ObjectStore", "S3", "S3Protocol", "TestSupport",

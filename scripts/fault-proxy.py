@@ -15,8 +15,9 @@ it gets:
   --reset-mid P      pass on the first bytes of the answer, then reset.
   --delay MS         hold each answer this many milliseconds before passing it on.
 
-The mode applies to every connection: normal (the faults above), blackhole (accept and never
-answer), refuse (stop listening, so connections are refused).
+The mode applies to every connection, new or kept alive: normal (the faults above), blackhole
+(accept and never answer; open connections go silent), refuse (stop listening, so connections
+are refused; open ones are reset).
 
 Everything can be changed while it runs through a control port (loopback, plain HTTP):
   GET /set?mode=blackhole&delay=2000&lose-answers=0.1&...   changes settings; answers them as JSON
@@ -83,6 +84,7 @@ class Proxy:
         self.counts = {"connections": 0, "forwarded": 0, "blackholed": 0, **{fault: 0 for fault in FAULTS}}
         self.server = None
         self.held = set()
+        self.active = set()
 
     async def start_listening(self):
         if self.server is None:
@@ -135,6 +137,7 @@ class Proxy:
             reset(client_writer)
             return
         self.counts["forwarded"] += 1
+        self.active.add(client_writer)
         forward = asyncio.create_task(self.pipe(client_reader, upstream_writer, 0))
         try:
             if fault == "lose-answers":
@@ -151,6 +154,7 @@ class Proxy:
         except ConnectionError:
             reset(client_writer)
         finally:
+            self.active.discard(client_writer)
             forward.cancel()
             upstream_writer.close()
 
@@ -162,6 +166,9 @@ class Proxy:
                     break
                 if delay:
                     await asyncio.sleep(delay / 1000)
+                if self.settings["mode"] == "blackhole":
+                    # A kept-alive connection goes as silent as a new one would.
+                    continue
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
@@ -188,6 +195,10 @@ class Proxy:
                         self.settings[name] = float(value)
                 if self.settings["mode"] == "refuse":
                     self.stop_listening()
+                    # The upstream is gone: kept-alive connections break as new ones are refused.
+                    for active in list(self.active):
+                        reset(active)
+                    self.active.clear()
                 else:
                     await self.start_listening()
                 if self.settings["mode"] != "blackhole":

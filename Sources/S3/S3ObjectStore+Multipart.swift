@@ -14,6 +14,7 @@ extension S3ObjectStore {
     /// part size × (concurrency + 1). Any failure, or the caller's cancellation, aborts the
     /// upload, so no incomplete upload is left behind.
     public func put(_ name: ObjectName, streaming body: ObjectBody, options: PutOptions) async throws -> ETag {
+        try Self.checkNoEntityTag(options)
         if let buffer = body.buffer { return try await self.put(name, body: buffer, options: options) }
         let threshold = self.client.configuration.multipartThreshold
         var iterator = body.makeAsyncIterator()

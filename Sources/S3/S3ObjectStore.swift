@@ -33,6 +33,7 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func put(_ name: ObjectName, body: ByteBuffer, options: PutOptions) async throws -> ETag {
+        try Self.checkNoEntityTag(options)
         try ObjectLimits.checkName(name)
         try ObjectLimits.checkContentType(options.contentType)
         try ObjectLimits.checkMetadata(options.metadata)
@@ -236,6 +237,13 @@ public struct S3ObjectStore: ObjectStore {
             contentType: headers.first(name: "content-type") ?? "application/octet-stream",
             metadata: metadata
         )
+    }
+
+    /// S3 computes every object's entity tag; a write that asks for another is refused.
+    static func checkNoEntityTag(_ options: PutOptions) throws(ObjectStoreError) {
+        guard options.entityTag == nil else {
+            throw ObjectStoreError(.invalidArgument, "S3 computes entity tags itself; a write cannot set one")
+        }
     }
 
     static func xml(_ body: ByteBuffer) throws -> XMLElement {

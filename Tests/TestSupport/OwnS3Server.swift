@@ -14,9 +14,26 @@ import Testing
 public enum OwnS3Server {
     public static let credentials = AWSCredentials(accessKeyID: "own-s3-test", secretAccessKey: "own-s3-test-secret")
 
-    /// Runs `body` with a client of a fresh bucket on a fresh server, on disk under `directory`
-    /// or in memory.
-    public static func withStore(directory: String? = nil, _ body: (S3ObjectStore) async throws -> Void) async throws {
+    /// A running server: where it listens, and clients of it.
+    public struct Running: Sendable {
+        public let endpoint: String
+        public let port: Int
+
+        /// A client of `bucket` signing with `credentials` and the clock `now`. Parts are S3's
+        /// smallest, so bodies over 5 MiB go up in several.
+        public func client(
+            bucket: String, credentials: AWSCredentials = OwnS3Server.credentials, now: @escaping @Sendable () -> Date = Date.init
+        ) throws -> S3Client {
+            var configuration = try S3Configuration(endpoint: self.endpoint, bucket: bucket, credentials: credentials)
+            configuration.multipartThreshold = 5 << 20
+            configuration.partSize = 5 << 20
+            configuration.maxAttempts = 1
+            return S3Client(configuration: configuration, now: now)
+        }
+    }
+
+    /// Runs `body` with a fresh server, its buckets on disk under `directory` or in memory.
+    public static func withServer(directory: String? = nil, _ body: (Running) async throws -> Void) async throws {
         let buckets = try BucketRegistry(storage: directory.map { .directory($0) } ?? .memory)
         let port = Mutex<Int?>(nil)
         let app = S3ServerApplication.make(
@@ -32,13 +49,17 @@ public enum OwnS3Server {
             bound = port.withLock { $0 }
             if bound == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
-        let endpoint = "http://127.0.0.1:\(try #require(bound, "the S3 server did not start"))"
-        var configuration = try S3Configuration(endpoint: endpoint, bucket: "conformance", credentials: credentials)
-        // S3's smallest parts, so bodies over 5 MiB go up in several.
-        configuration.multipartThreshold = 5 << 20
-        configuration.partSize = 5 << 20
-        let store = S3ObjectStore(client: S3Client(configuration: configuration))
-        try await store.createBucket()
-        try await store.use(body)
+        let listening = try #require(bound, "the S3 server did not start")
+        try await body(Running(endpoint: "http://127.0.0.1:\(listening)", port: listening))
+    }
+
+    /// Runs `body` with a client of a fresh bucket on a fresh server, on disk under `directory`
+    /// or in memory.
+    public static func withStore(directory: String? = nil, _ body: (S3ObjectStore) async throws -> Void) async throws {
+        try await withServer(directory: directory) { server in
+            let store = S3ObjectStore(client: try server.client(bucket: "conformance"))
+            try await store.createBucket()
+            try await store.use(body)
+        }
     }
 }

@@ -64,7 +64,7 @@ public final class MemoryObjectStore: ObjectStore {
     public func put(_ name: ObjectName, body: ByteBuffer, options: PutOptions) async throws -> ETag {
         try LocalRules.checkPut(name, options: options)
         try LocalRules.checkSize(body.readableBytes, limits: self.limits)
-        let etag = ETag.md5(of: body.readableBytesView)
+        let etag = options.entityTag ?? ETag.md5(of: body.readableBytesView)
         let info = ObjectInfo(
             name: name, size: body.readableBytes, etag: etag,
             lastModified: LocalRules.truncatedToMilliseconds(self.now()),

@@ -39,6 +39,7 @@ extension SQLiteObjectStore {
     func putFile(_ name: ObjectName, head: ByteBuffer, rest: inout ObjectBody.Iterator, options: PutOptions) async throws -> ETag {
         let metadata = try Self.encode(options.metadata)
         let stored = try await self.blobs.store(head: head, rest: &rest, limit: self.limits.maximumObjectBytes)
+        let etag = options.entityTag ?? stored.etag
         let lastModified = Self.milliseconds(self.now())
         let replaced: String?
         do {
@@ -50,7 +51,7 @@ extension SQLiteObjectStore {
                         DELETE FROM object_body WHERE key = ?
                         """,
                     arguments: [
-                        Self.blob(name), stored.size, stored.etag.quoted, options.contentType, metadata, lastModified, stored.id, Self.blob(name),
+                        Self.blob(name), stored.size, etag.quoted, options.contentType, metadata, lastModified, stored.id, Self.blob(name),
                     ]
                 )
                 return replaced
@@ -62,7 +63,7 @@ extension SQLiteObjectStore {
         // The row commits before the file's lock is let go, so no restart takes it for an orphan.
         withExtendedLifetime(stored) {}
         await self.blobs.remove(replaced.map { [$0] } ?? [])
-        return stored.etag
+        return etag
     }
 
     /// Serves a body from its row, or from its file a chunk at a time as the reader asks.

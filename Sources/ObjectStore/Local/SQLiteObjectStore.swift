@@ -132,7 +132,7 @@ public final class SQLiteObjectStore: ObjectStore {
             var nothingMore = ObjectBody.buffered(ByteBuffer()).makeAsyncIterator()
             return try await self.putFile(name, head: body, rest: &nothingMore, options: options)
         }
-        let etag = ETag.md5(of: body.readableBytesView)
+        let etag = options.entityTag ?? ETag.md5(of: body.readableBytesView)
         let bytes = Data(body.readableBytesView)
         let metadata = try Self.encode(options.metadata)
         let lastModified = Self.milliseconds(self.now())

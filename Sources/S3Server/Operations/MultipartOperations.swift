@@ -14,6 +14,8 @@ extension S3Responder {
     /// The smallest part but the last, as on S3.
     static let minimumPartBytes = 5 << 20
     static let maximumPartNumber = 10_000
+    /// The largest part, as on S3.
+    static let maximumPartBytes = 5 << 30
 
     struct UploadRecord: Codable {
         /// The key's bytes, base64: a name is bytes, and JSON strings are not.
@@ -74,7 +76,9 @@ extension S3Responder {
             throw S3ServerErrors.invalidArgument("Part number must be an integer between 1 and 10000, inclusive")
         }
         _ = try await self.uploadRecord(uploads, uploadID: uploadID, key: key)
-        if request.headers[.init("x-amz-copy-source")!] != nil { throw S3ServerErrors.notImplemented("UploadPartCopy") }
+        if request.headers[.init("x-amz-copy-source")!] != nil {
+            return try await self.uploadPartCopy(request, uploads: uploads, part: Self.partName(uploadID, number))
+        }
         let expectations = try self.bodyExpectations(request.headers, verified: verified)
         return try await self.storeBody(request, expectations: expectations, into: uploads, as: Self.partName(uploadID, number), options: PutOptions())
     }
@@ -99,6 +103,7 @@ extension S3Responder {
             throw S3Error(code: "InvalidPartOrder", message: "The list of parts was not in ascending order. Parts must be ordered by part number.", status: 400)
         }
         var total = 0
+        var partTags: [ETag] = []
         for (index, part) in parts.enumerated() {
             let invalid = S3Error(code: "InvalidPart", message: "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", status: 400)
             let info: ObjectInfo
@@ -112,6 +117,7 @@ extension S3Responder {
                 throw S3Error(code: "EntityTooSmall", message: "Your proposed upload is smaller than the minimum allowed object size.", status: 400)
             }
             total += info.size
+            partTags.append(info.etag)
         }
         let condition = try Self.writeCondition(request.headers)
         let names = parts.map { Self.partName(uploadID, $0.number) }
@@ -119,7 +125,9 @@ extension S3Responder {
         do {
             etag = try await store.put(
                 key, streaming: ObjectBody(PartsBody(uploads: uploads, names: names), length: total),
-                options: PutOptions(contentType: record.contentType, metadata: record.metadata, condition: condition)
+                options: PutOptions(
+                    contentType: record.contentType, metadata: record.metadata, condition: condition, entityTag: Self.multipartETag(partTags)
+                )
             )
         } catch {
             throw S3ServerErrors.from(error)
@@ -133,6 +141,19 @@ extension S3Responder {
             $0.element("ETag", etag.quoted)
         }
         return Self.xmlResponse(writer)
+    }
+
+    /// S3's entity tag of a multipart object: the MD5 of its parts' binary MD5s, a dash, and
+    /// the number of parts. Clients know a multipart object by the dash and do not compare it
+    /// with the MD5 of the bytes they read.
+    static func multipartETag(_ parts: [ETag]) -> ETag {
+        var digests: [UInt8] = []
+        for part in parts {
+            let hex = String(Substring(part.quoted.utf8.dropFirst().dropLast()))
+            digests += Hex.decode(hex) ?? Array(hex.utf8)
+        }
+        let combined = ETag.md5(of: digests).quoted
+        return ETag(String(Substring(combined.utf8.dropLast())) + "-\(parts.count)\"")
     }
 
     func abortMultipartUpload(_ s3: S3Request, bucket: String, key: ObjectName) async throws -> Response {

@@ -191,7 +191,7 @@ extension S3Responder {
         )
     }
 
-    private static func head(_ store: any ObjectStore, _ key: ObjectName) async throws -> ObjectInfo {
+    static func head(_ store: any ObjectStore, _ key: ObjectName) async throws -> ObjectInfo {
         do {
             return try await store.head(key, ifNoneMatch: nil)
         } catch {
@@ -229,56 +229,5 @@ extension S3Responder {
             throw S3ServerErrors.from(error)
         }
         return Response(status: .noContent)
-    }
-
-    /// CopyObject within or across buckets: metadata directive COPY or REPLACE, and the
-    /// copy-source If-Match condition (the others answer NotImplemented).
-    func copyObject(_ request: Request, bucket: String, store: any ObjectStore, key: ObjectName) async throws -> Response {
-        let headers = request.headers
-        guard var source = headers[.init("x-amz-copy-source")!] else { throw S3ServerErrors.invalidArgument("missing x-amz-copy-source") }
-        if let query = source.firstIndex(of: "?") { source = String(source[..<query]) }
-        guard let bytes = PercentEncoding.decode(source), var path = String(validating: bytes, as: UTF8.self) else {
-            throw S3ServerErrors.invalidArgument("Invalid copy source encoding")
-        }
-        if path.hasPrefix("/") { path.removeFirst() }
-        guard let slash = path.firstIndex(of: "/") else { throw S3ServerErrors.invalidArgument("Invalid copy source object key") }
-        let sourceBucket = String(path[..<slash])
-        let sourceKey = ObjectName(String(path[path.index(after: slash)...]))
-        for unsupported in ["x-amz-copy-source-if-none-match", "x-amz-copy-source-if-modified-since", "x-amz-copy-source-if-unmodified-since"]
-        where headers[.init(unsupported)!] != nil {
-            throw S3ServerErrors.notImplemented(unsupported)
-        }
-        let sourceStore = try self.buckets.store(sourceBucket)
-        let directive = headers[.init("x-amz-metadata-directive")!]?.uppercased() ?? "COPY"
-        guard directive == "COPY" || directive == "REPLACE" else { throw S3ServerErrors.invalidArgument("Unknown metadata directive.") }
-        var replacing: ObjectAttributes?
-        if directive == "REPLACE" {
-            replacing = ObjectAttributes(contentType: headers[.contentType] ?? "binary/octet-stream", metadata: Self.storedMetadata(headers))
-        } else if sourceBucket == bucket, sourceKey == key {
-            throw S3Error(code: "InvalidRequest", message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.", status: 400)
-        }
-        let sourceIfMatch = headers[.init("x-amz-copy-source-if-match")!].map { ETag($0.trimmingCharacters(in: .whitespaces)) }
-        let etag: ETag
-        let info: ObjectInfo
-        do {
-            if sourceBucket == bucket {
-                etag = try await store.copy(from: sourceKey, to: key, options: CopyOptions(sourceIfMatch: sourceIfMatch, replacing: replacing))
-            } else {
-                // Across buckets (two stores): stream the source into the destination.
-                let object = try await sourceStore.stream(sourceKey, ifNoneMatch: nil, range: nil)
-                if let sourceIfMatch, sourceIfMatch != object.info.etag { throw S3ServerErrors.preconditionFailed }
-                let attributes = replacing ?? ObjectAttributes(contentType: object.info.contentType, metadata: object.info.metadata)
-                etag = try await store.put(key, streaming: object.body, options: PutOptions(contentType: attributes.contentType, metadata: attributes.metadata))
-            }
-            info = try await store.head(key, ifNoneMatch: nil)
-        } catch {
-            throw S3ServerErrors.from(error)
-        }
-        var writer = XMLWriter()
-        writer.element("CopyObjectResult", namespace: Self.namespace) {
-            $0.element("LastModified", TimestampFormat.iso8601(info.lastModified))
-            $0.element("ETag", etag.quoted)
-        }
-        return Self.xmlResponse(writer)
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 
 /// A TCP connection to a loopback port that sends and reads raw bytes, for requests no HTTP
 /// client would send: malformed, half-sent, trickled, or half-closed.
-final class RawConnection {
+public final class RawConnection {
     private let socket: Int32
 
-    init(port: Int) throws {
+    public init(port: Int) throws {
         self.socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -16,19 +16,19 @@ final class RawConnection {
         }
         guard connected else {
             close(self.socket)
-            throw ServerProcessError(message: "cannot connect to 127.0.0.1:\(port)")
+            throw RawConnectionError(port: port)
         }
     }
 
     deinit { close(self.socket) }
 
-    func send(_ text: String) {
+    public func send(_ text: String) {
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Foundation.send(self.socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Sends all of `bytes`, waiting while the server's receive window is full.
-    func send(bytes: [UInt8]) {
+    public func send(bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { Foundation.send(self.socket, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -38,13 +38,13 @@ final class RawConnection {
     }
 
     /// Closes the sending side only, as a client that has sent all it will.
-    func halfClose() {
+    public func halfClose() {
         shutdown(self.socket, Int32(SHUT_WR))
     }
 
     /// Reads until the server closes the connection or `timeout` passes; returns what arrived and
     /// whether the server closed.
-    func readToEnd(timeout: Duration) -> (text: String, closed: Bool) {
+    public func readToEnd(timeout: Duration) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         let deadline = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -58,5 +58,21 @@ final class RawConnection {
             received += buffer[0..<count]
         }
         return (String(decoding: received, as: UTF8.self), false)
+    }
+}
+
+/// No server accepted the connection.
+public struct RawConnectionError: Error, CustomStringConvertible {
+    public let port: Int
+    public var description: String { "cannot connect to 127.0.0.1:\(self.port)" }
+}
+
+extension RawConnection {
+    /// Runs `exchange`, which blocks on the socket, on a thread of its own rather than on one of
+    /// Swift concurrency's few shared threads, which a server in this process needs to answer.
+    public static func offThePool<T: Sendable>(_ exchange: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try exchange() }) }.start()
+        }
     }
 }
