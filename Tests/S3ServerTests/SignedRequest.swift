@@ -100,3 +100,14 @@ struct SetupFailure: Error, CustomStringConvertible {
     var message: String
     var description: String { self.message }
 }
+
+/// Unsigned requests (anonymous, or presigned in the URL).
+enum HTTPClientRequestFactory {
+    static func plain(_ url: String) -> HTTPClientRequest { HTTPClientRequest(url: url) }
+
+    static func send(_ request: HTTPClientRequest) async throws -> SignedRequest.Answer {
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return SignedRequest.Answer(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
+    }
+}
