@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Real S3 clients against `s3kv s3-server`: boto3 (with its current default integrity
-settings) and awscli, on the memory and the on-disk storage. Starts each server itself on a
+settings), awscli, s3cmd and rclone, on the memory and the on-disk storage. Starts each server itself on a
 free loopback port, stops it by PID, and compares bytes on every round trip.
 
 Usage: scripts/s3-server-clients.py PATH-TO-s3kv
@@ -115,15 +115,26 @@ def boto3_round_trips(endpoint):
     check(error_code(lambda: s3.get_object(Bucket="clients", Key="parts")) == "NoSuchKey", "boto3: an upload is invisible before it completes")
     check(error_code(lambda: s3.complete_multipart_upload(Bucket="clients", Key="parts", UploadId=upload,
           MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2}, {"PartNumber": 1, "ETag": e1}]})) == "InvalidPartOrder", "boto3: parts out of order are InvalidPartOrder")
-    s3.complete_multipart_upload(Bucket="clients", Key="parts", UploadId=upload,
-                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    done = s3.complete_multipart_upload(Bucket="clients", Key="parts", UploadId=upload,
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    multipart_tag = '"' + hashlib.md5(hashlib.md5(first).digest() + hashlib.md5(second).digest()).hexdigest() + '-2"'
+    check(done["ETag"] == multipart_tag and s3.head_object(Bucket="clients", Key="parts")["ETag"] == multipart_tag,
+          "boto3: a multipart object's ETag is S3's MD5-of-MD5s-N")
+    copied = s3.create_multipart_upload(Bucket="clients", Key="part-copy")["UploadId"]
+    c1 = s3.upload_part_copy(Bucket="clients", Key="part-copy", UploadId=copied, PartNumber=1,
+                             CopySource={"Bucket": "clients", "Key": "parts"}, CopySourceRange="bytes=0-5242879")["CopyPartResult"]["ETag"]
+    c2 = s3.upload_part_copy(Bucket="clients", Key="part-copy", UploadId=copied, PartNumber=2,
+                             CopySource={"Bucket": "clients", "Key": key})["CopyPartResult"]["ETag"]
+    s3.complete_multipart_upload(Bucket="clients", Key="part-copy", UploadId=copied,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": c1}, {"PartNumber": 2, "ETag": c2}]})
+    check(s3.get_object(Bucket="clients", Key="part-copy")["Body"].read() == first + body, "boto3: UploadPartCopy (with a range) builds an object")
     check(s3.get_object(Bucket="clients", Key="parts")["Body"].read() == first + second, "boto3: a completed multipart upload reads back whole")
     check(s3.list_multipart_uploads(Bucket="clients").get("Uploads", []) == [], "boto3: a completed upload leaves no upload behind")
     aborted = s3.create_multipart_upload(Bucket="clients", Key="gone")["UploadId"]
     s3.upload_part(Bucket="clients", Key="gone", UploadId=aborted, PartNumber=1, Body=b"x")
     s3.abort_multipart_upload(Bucket="clients", Key="gone", UploadId=aborted)
     check(error_code(lambda: s3.list_parts(Bucket="clients", Key="gone", UploadId=aborted)) == "NoSuchUpload", "boto3: an aborted upload is NoSuchUpload")
-    for name in [key, nfd, "copy", "parts"]:
+    for name in [key, nfd, "copy", "parts", "part-copy"]:
         s3.delete_object(Bucket="clients", Key=name)
     s3.delete_bucket(Bucket="clients")
     check("clients" not in [b["Name"] for b in s3.list_buckets()["Buckets"]], "boto3: DeleteBucket removes an empty bucket")
@@ -157,6 +168,90 @@ def awscli_round_trips(endpoint, scratch):
     check(aws("rm", "--recursive", "s3://cli").returncode == 0 and aws("rb", "s3://cli").returncode == 0, "awscli: s3 rm and rb")
 
 
+def write_tree(root, files):
+    for name, data in files.items():
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def same_tree(root, files):
+    found = {os.path.relpath(os.path.join(d, f), root) for d, _, names in os.walk(root) for f in names}
+    return found == set(files) and all(open(os.path.join(root, n), "rb").read() == d for n, d in files.items())
+
+
+def s3cmd_round_trips(endpoint, scratch):
+    host = endpoint.removeprefix("http://")
+    config = os.path.join(scratch, "s3cmd.cfg")
+    with open(config, "w") as f:
+        f.write(f"[default]\naccess_key = {ACCESS}\nsecret_key = {SECRET}\nhost_base = {host}\nhost_bucket = {host}\n"
+                "use_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n")
+    def s3cmd(*args):
+        return subprocess.run(["s3cmd", "-c", config, "--no-progress", *args], capture_output=True, text=True, timeout=120)
+    files = {"one.txt": os.urandom(2000), "dir/two.bin": os.urandom(100_000), "dir/ü.txt": b"umlaut"}
+    tree = os.path.join(scratch, "s3cmd-tree")
+    write_tree(tree, files)
+    made = s3cmd("mb", "s3://s3cmd")
+    check(made.returncode == 0, "s3cmd: mb" + ("" if made.returncode == 0 else ": " + made.stderr[-300:]))
+    single = os.path.join(tree, "one.txt")
+    put = s3cmd("put", single, "s3://s3cmd/single.txt")
+    check(put.returncode == 0, "s3cmd: put" + ("" if put.returncode == 0 else ": " + put.stderr[-300:]))
+    got = s3cmd("get", "s3://s3cmd/single.txt", os.path.join(scratch, "single.back"))
+    check(got.returncode == 0 and open(os.path.join(scratch, "single.back"), "rb").read() == files["one.txt"], "s3cmd: get returns the bytes")
+    large = os.path.join(scratch, "s3cmd-large.bin")
+    with open(large, "wb") as f:
+        f.write(os.urandom(11 << 20))
+    parts = s3cmd("put", "--multipart-chunk-size-mb=5", large, "s3://s3cmd/large.bin")
+    check(parts.returncode == 0, "s3cmd: put of 11 MiB in 5 MiB parts" + ("" if parts.returncode == 0 else ": " + parts.stderr[-300:]))
+    back = s3cmd("get", "s3://s3cmd/large.bin", large + ".back")
+    check(back.returncode == 0 and open(large + ".back", "rb").read() == open(large, "rb").read(), "s3cmd: the multipart object comes back byte for byte")
+    synced = s3cmd("sync", tree + "/", "s3://s3cmd/tree/")
+    check(synced.returncode == 0, "s3cmd: sync up" + ("" if synced.returncode == 0 else ": " + synced.stderr[-300:]))
+    listing = s3cmd("ls", "--recursive", "s3://s3cmd").stdout
+    check(all(f"s3://s3cmd/tree/{name}" in listing for name in files) and "s3://s3cmd/large.bin" in listing, "s3cmd: ls lists every object")
+    down = os.path.join(scratch, "s3cmd-down")
+    os.makedirs(down)
+    check(s3cmd("sync", "s3://s3cmd/tree/", down + "/").returncode == 0 and same_tree(down, files), "s3cmd: sync down returns the tree byte for byte")
+    deleted = s3cmd("del", "--recursive", "--force", "s3://s3cmd")
+    check(deleted.returncode == 0 and s3cmd("ls", "--recursive", "s3://s3cmd").stdout.strip() == "", "s3cmd: del removes every object")
+    check(s3cmd("rb", "s3://s3cmd").returncode == 0, "s3cmd: rb")
+
+
+def rclone_round_trips(endpoint, scratch):
+    env = dict(os.environ, RCLONE_CONFIG_OWN_TYPE="s3", RCLONE_CONFIG_OWN_PROVIDER="Other", RCLONE_CONFIG_OWN_ENDPOINT=endpoint,
+               RCLONE_CONFIG_OWN_ACCESS_KEY_ID=ACCESS, RCLONE_CONFIG_OWN_SECRET_ACCESS_KEY=SECRET, RCLONE_CONFIG_OWN_REGION="us-east-1",
+               RCLONE_CONFIG_OWN_FORCE_PATH_STYLE="true", RCLONE_CONFIG=os.path.join(scratch, "rclone.conf"))
+    # rclone's AWS SDK cannot load a CA bundle into rclone's own transport, and the endpoint is
+    # plain HTTP: a bundle set for other tools (AWS_CA_BUNDLE) would only stop it.
+    env.pop("AWS_CA_BUNDLE", None)
+    open(env["RCLONE_CONFIG"], "w").close()
+    def rclone(*args):
+        return subprocess.run(["rclone", "--retries", "1", "--low-level-retries", "1", *args], env=env, capture_output=True, text=True, timeout=180)
+    files = {"a.txt": os.urandom(3000), "nested/deep/b.bin": os.urandom(200_000), "nested/ß c.txt": b"sharp s", "big.bin": os.urandom(12 << 20)}
+    tree = os.path.join(scratch, "rclone-tree")
+    write_tree(tree, files)
+    made = rclone("mkdir", "own:rclone")
+    check(made.returncode == 0, "rclone: mkdir (CreateBucket)" + ("" if made.returncode == 0 else ": " + made.stderr[-300:]))
+    copied = rclone("copy", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M", tree, "own:rclone/tree")
+    check(copied.returncode == 0, "rclone: copy up (12 MiB in 5 MiB parts)" + ("" if copied.returncode == 0 else ": " + copied.stderr[-500:]))
+    checked = rclone("check", tree, "own:rclone/tree")
+    check(checked.returncode == 0, "rclone: check finds every file equal" + ("" if checked.returncode == 0 else ": " + checked.stderr[-500:]))
+    listing = rclone("ls", "own:rclone").stdout
+    check(all(f"tree/{name}" in listing for name in files), "rclone: ls lists every object")
+    os.remove(os.path.join(tree, "a.txt"))
+    del files["a.txt"]
+    files["new.txt"] = b"added after the copy"
+    write_tree(tree, {"new.txt": files["new.txt"]})
+    synced = rclone("sync", tree, "own:rclone/tree")
+    check(synced.returncode == 0 and "tree/a.txt" not in rclone("ls", "own:rclone").stdout, "rclone: sync up adds the new file and deletes the removed one")
+    down = os.path.join(scratch, "rclone-down")
+    check(rclone("sync", "own:rclone/tree", down).returncode == 0 and same_tree(down, files), "rclone: sync down returns the tree byte for byte")
+    check(rclone("check", down, "own:rclone/tree").returncode == 0, "rclone: check after the round trip")
+    purged = rclone("purge", "own:rclone")
+    check(purged.returncode == 0, "rclone: purge removes the objects and the bucket" + ("" if purged.returncode == 0 else ": " + purged.stderr[-300:]))
+
+
 def main():
     binary = sys.argv[1]
     for storage in ["memory", "local"]:
@@ -166,6 +261,8 @@ def main():
         try:
             boto3_round_trips(endpoint)
             awscli_round_trips(endpoint, scratch)
+            s3cmd_round_trips(endpoint, scratch)
+            rclone_round_trips(endpoint, scratch)
         finally:
             process.terminate()
             process.wait(timeout=20)
