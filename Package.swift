@@ -84,11 +84,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The HTTP API on Hummingbird 2.
+        // What both HTTP servers share: request ids, HTTP metrics and the access log, the metrics
+        // registry, JSON logs.
+        .target(
+            name: "ServerSupport",
+            dependencies: [
+                "WireFormat",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "KVServer",
             dependencies: [
                 "KVStore",
                 "ObjectStore",
+                "ServerSupport",
                 "WireFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -108,10 +122,12 @@ let package = Package(
             dependencies: [
                 "ObjectStore",
                 "S3Protocol",
+                "ServerSupport",
                 "WireFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,6 +147,7 @@ let package = Package(
                 "S3",
                 "S3Protocol",
                 "S3Server",
+                "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -223,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "KVServerTests",
             dependencies: [
-                "KVServer", "KVStore", "ObjectStore", "TestSupport",
+                "KVServer", "KVStore", "ObjectStore", "ServerSupport", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),

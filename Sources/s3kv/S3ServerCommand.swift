@@ -5,7 +5,9 @@ import Logging
 import NIOCore
 import S3Protocol
 import S3Server
+import ServerSupport
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// `s3kv s3-server`: serves the S3 REST API itself, on the embedded store or in memory.
@@ -24,6 +26,11 @@ struct S3ServerCommand: AsyncParsableCommand {
               S3_SERVER_ACCESS_KEY      the access key id clients sign with
               S3_SERVER_SECRET_KEY      its secret
               S3_SERVER_ALLOW_ANONYMOUS true to serve unsigned requests too (false)
+              LOG_LEVEL                 trace ... critical (info)
+              LOG_FORMAT                json or text (json)
+
+            Health, readiness and Prometheus metrics are served, unsigned, at
+            /_s3kv/health, /_s3kv/ready and /_s3kv/metrics (no bucket name has a '_').
 
             Without an access key and secret the server refuses to start, unless anonymous
             access is asked for explicitly.
@@ -67,6 +74,24 @@ struct S3ServerCommand: AsyncParsableCommand {
         return (configuration, storage)
     }
 
+    /// LOG_LEVEL and LOG_FORMAT, as `serve` reads them.
+    static func logSettings(_ environment: [String: String]) throws -> (Logger.Level, LogFormat) {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        var level = Logger.Level.info
+        if let text = value("LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
+                throw ValidationError("LOG_LEVEL: '\(text)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            level = parsed
+        }
+        var format = LogFormat.json
+        if let text = value("LOG_FORMAT") {
+            guard let parsed = LogFormat(rawValue: text.lowercased()) else { throw ValidationError("LOG_FORMAT: '\(text)' is not json or text") }
+            format = parsed
+        }
+        return (level, format)
+    }
+
     func run() async throws {
         var environment = ProcessInfo.processInfo.environment
         let flags: [(String, String?)] = [
@@ -82,12 +107,20 @@ struct S3ServerCommand: AsyncParsableCommand {
         } catch {
             ServeCommand.exit(withMessage: "invalid configuration: \(error)")
         }
-        var configuredLogger = Logger(label: "s3kv.s3-server")
-        configuredLogger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let logger = configuredLogger
+        let level: Logger.Level
+        let format: LogFormat
+        do {
+            (level, format) = try Self.logSettings(environment)
+        } catch {
+            ServeCommand.exit(withMessage: "invalid configuration: \(error)")
+        }
+        ServeCommand.bootstrapLogging(level: level, format: format)
+        let logger = Logger(label: "s3kv.s3-server")
+        let metrics = MetricsRegistry()
+        let draining = DrainState()
         let storageDescription = "\(buckets.storage)"
         let app = S3ServerApplication.make(
-            buckets: buckets, configuration: configuration, logger: logger,
+            buckets: buckets, configuration: configuration, logger: logger, metrics: metrics, draining: { draining.isDraining },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info(
@@ -96,7 +129,23 @@ struct S3ServerCommand: AsyncParsableCommand {
                 )
             }
         )
-        let group = ServiceGroupConfiguration(services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Services hear of shutdown last to first: readiness turns off before the server drains.
+        let group = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: draining)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        )
         try await ServiceGroup(configuration: group).run()
+    }
+}
+
+/// Turns readiness off when graceful shutdown begins, so a balancer stops sending requests while
+/// those in flight finish.
+final class DrainState: Service, Sendable {
+    private let draining = Atomic<Bool>(false)
+
+    var isDraining: Bool { self.draining.load(ordering: .relaxed) }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        self.draining.store(true, ordering: .relaxed)
     }
 }

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import ObjectStore
 import S3
+import ServerSupport
 import ServiceLifecycle
 import UnixSignals
 
@@ -49,9 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             Self.exit(withMessage: "invalid configuration: \(error)")
         }
-        Self.bootstrapLogging(settings)
+        Self.bootstrapLogging(level: settings.logLevel, format: settings.logFormat)
         let logger = Logger(label: "s3kv")
-        let metrics = MetricsRegistry(
+        let metrics = KVMetrics.registry(
             help: S3Client.metricHelp.merging(ExpirySweepService.metricHelp) { first, _ in first },
             startTime: startTime
         )
@@ -125,13 +126,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Sends every log line to standard output in the configured format, tagged with the id of
     /// the request being served.
-    static func bootstrapLogging(_ settings: Settings) {
-        let level = settings.logLevel
-        switch settings.logFormat {
+    static func bootstrapLogging(level: Logger.Level, format: LogFormat) {
+        switch format {
         case .json:
             LoggingSystem.bootstrap(
                 { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
-                metadataProvider: RequestIDMiddleware.metadataProvider
+                metadataProvider: RequestID.metadataProvider
             )
         case .text:
             LoggingSystem.bootstrap(
@@ -140,7 +140,7 @@ struct ServeCommand: AsyncParsableCommand {
                     handler.logLevel = level
                     return handler
                 },
-                metadataProvider: RequestIDMiddleware.metadataProvider
+                metadataProvider: RequestID.metadataProvider
             )
         }
     }

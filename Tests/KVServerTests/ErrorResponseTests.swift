@@ -6,8 +6,9 @@ import KVServer
 import KVStore
 import NIOCore
 import ObjectStore
-import TestSupport
+import ServerSupport
 import Testing
+import TestSupport
 
 @Suite struct ErrorResponseTests {
     @Test("each broken key rule is a 400 naming the rule", arguments: [
@@ -68,7 +69,7 @@ import Testing
             let replaced = try await client.execute(uri: "/kv/missing", method: .get, headers: [.requestID: "bad id with spaces"])
             #expect(replaced.headers[.requestID] == "req-1")
             try replaced.expectError(.notFound, "key_not_found")
-            let tooLong = String(repeating: "a", count: RequestIDMiddleware.maximumLength + 1)
+            let tooLong = String(repeating: "a", count: RequestID.maximumLength + 1)
             #expect(try await client.execute(uri: "/health", method: .get, headers: [.requestID: tooLong]).headers[.requestID] == "req-2")
         }
     }

@@ -5,9 +5,10 @@ import HummingbirdTesting
 import KVServer
 import Logging
 import ObjectStore
+import ServerSupport
 import Synchronization
-import TestSupport
 import Testing
+import TestSupport
 
 @Suite("Metrics")
 struct MetricsTests {
@@ -18,7 +19,7 @@ struct MetricsTests {
 
     @Test("HTTP requests are counted by method, route template and status, never by raw key")
     func httpRequests() async throws {
-        let metrics = MetricsRegistry()
+        let metrics = KVMetrics.registry()
         try await withAPI(metrics: metrics) { client in
             _ = try await client.execute(uri: "/kv/private%20name", method: .put, body: ByteBuffer(string: "v"))
             _ = try await client.execute(uri: "/kv/private%20name", method: .get)
@@ -38,7 +39,7 @@ struct MetricsTests {
 
     @Test("Backend requests are counted by operation and outcome; cache hits and misses are counted")
     func backendAndCache() async throws {
-        let metrics = MetricsRegistry()
+        let metrics = KVMetrics.registry()
         let objects = InstrumentedObjectStore(MemoryObjectStore(), backend: "memory", factory: metrics.factory)
         // A stopped clock: on a loaded machine the cached entry must not go stale between requests.
         let clock = ManualClock()
@@ -60,7 +61,7 @@ struct MetricsTests {
 
     @Test("GET /metrics serves the text format, with a help text for every metric")
     func exposition() async throws {
-        let metrics = MetricsRegistry(startTime: Date(timeIntervalSince1970: 1_700_000_000))
+        let metrics = KVMetrics.registry(startTime: Date(timeIntervalSince1970: 1_700_000_000))
         let objects = InstrumentedObjectStore(MemoryObjectStore(), backend: "memory", factory: metrics.factory)
         // A stopped clock: on a loaded machine the cached entry must not go stale between requests.
         let clock = ManualClock()
@@ -97,7 +98,7 @@ final class LogLines: Sendable {
 
     func logger(label: String = "s3kv", level: Logger.Level = .debug) -> Logger {
         Logger(label: label) { label in
-            JSONLogHandler(label: label, level: level, metadataProvider: RequestIDMiddleware.metadataProvider, output: self.output)
+            JSONLogHandler(label: label, level: level, metadataProvider: RequestID.metadataProvider, output: self.output)
         }
     }
 }
@@ -147,7 +148,7 @@ struct JSONLogTests {
     func requestIDFromTaskLocal() throws {
         let lines = LogLines()
         let storageLogger = lines.logger(label: "s3kv.backend")
-        RequestIDMiddleware.$current.withValue("req-42") { storageLogger.debug("backend request") }
+        RequestID.$current.withValue("req-42") { storageLogger.debug("backend request") }
         storageLogger.debug("outside any request")
         let objects = try lines.objects()
         #expect(objects[0]["request_id"] as? String == "req-42")
@@ -158,7 +159,7 @@ struct JSONLogTests {
     func accessLine() async throws {
         let lines = LogLines()
         let objects = InstrumentedObjectStore(
-            MemoryObjectStore(), backend: "memory", factory: MetricsRegistry().factory, logger: lines.logger(label: "s3kv.backend")
+            MemoryObjectStore(), backend: "memory", factory: KVMetrics.registry().factory, logger: lines.logger(label: "s3kv.backend")
         )
         try await withAPI(objects: objects, logger: lines.logger()) { client in
             let response = try await client.execute(

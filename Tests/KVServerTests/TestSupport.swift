@@ -3,13 +3,14 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KVServer
-import Logging
 import KVStore
+import Logging
 import NIOCore
 import ObjectStore
+import ServerSupport
 import Synchronization
-import TestSupport
 import Testing
+import TestSupport
 
 /// Runs `body` against the API on a fresh in-memory store, with request ids `req-1`, `req-2`, ...
 func withAPI(
@@ -18,7 +19,7 @@ func withAPI(
     objects: any ObjectStore = MemoryObjectStore(),
     store configuration: KVStoreConfiguration = .init(),
     clock: StoreClock = .system,
-    metrics: MetricsRegistry = MetricsRegistry(),
+    metrics: MetricsRegistry = KVMetrics.registry(),
     logger: Logger = Logger(label: "s3kv.test"),
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {

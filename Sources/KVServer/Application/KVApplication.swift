@@ -3,6 +3,7 @@ import HummingbirdCore
 import KVStore
 import Logging
 import NIOCore
+import ServerSupport
 import ServiceLifecycle
 
 /// Builds the s3kv HTTP application.
@@ -21,9 +22,9 @@ public enum KVApplication {
     public static func router(
         store: KeyValueStore,
         configuration: ServerConfiguration,
-        metrics: MetricsRegistry = MetricsRegistry(),
+        metrics: MetricsRegistry = KVMetrics.registry(),
         readiness: ReadinessCheck? = nil,
-        requestIDs: @escaping @Sendable () -> String = RequestIDMiddleware.randomID
+        requestIDs: @escaping @Sendable () -> String = RequestID.random
     ) -> Router<KVRequestContext> {
         var routes = RouteTable()
         let bodies = BodyReader(budget: BufferBudget(capacity: configuration.bufferBytes, maximumWait: configuration.bufferWait))

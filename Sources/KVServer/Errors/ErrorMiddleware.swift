@@ -4,6 +4,7 @@ import Hummingbird
 import KVStore
 import Logging
 import NIOCore
+import ServerSupport
 
 /// Turns every error into the API's JSON error response, so clients never see an HTML page, an
 /// empty body or a dropped connection. Runs inside ``RequestIDMiddleware`` so errors carry the

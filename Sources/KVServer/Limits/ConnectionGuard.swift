@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServerSupport
 
 /// Hummingbird's HTTP/1.1 channel with three guards in front of the router:
 ///
@@ -113,7 +114,7 @@ final class ConnectionGuardState {
         self.rejected = true
         self.headerTimer?.cancel()
         self.rejections.count(reason)
-        let requestID = RequestIDMiddleware.randomID()
+        let requestID = RequestID.random()
         self.logger.notice(
             "refused a request before routing", metadata: ["reason": "\(reason.rawValue)", "detail": "\(detail)", "request_id": "\(requestID)"]
         )

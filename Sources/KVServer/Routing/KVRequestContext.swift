@@ -1,9 +1,10 @@
 import Hummingbird
 import Logging
+import ServerSupport
 
 /// The per-request context of the s3kv HTTP API: Hummingbird's core context plus the request id
 /// every response and log line of the request carries.
-public struct KVRequestContext: RequestContext {
+public struct KVRequestContext: RequestIDContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``RequestIDMiddleware`` before any handler runs.
     public var requestID: String

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import ServerSupport
 
 /// The endpoints operators and their tools use: liveness, readiness and metrics.
 struct OperationsController: Sendable {

@@ -2,19 +2,26 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import ServerSupport
 import ServiceLifecycle
 
 /// Builds the S3 server's HTTP application.
 public enum S3ServerApplication {
     /// The application serving `buckets` over HTTP/1.1.
+    ///
+    /// - Parameters:
+    ///   - metrics: the registry the HTTP metrics go to and `/_s3kv/metrics` serves.
+    ///   - draining: whether shutdown has begun, for `/_s3kv/ready`.
     public static func make(
         buckets: BucketRegistry,
         configuration: S3ServerConfiguration,
         logger: Logger,
+        metrics: MetricsRegistry = MetricsRegistry(),
+        draining: @escaping @Sendable () -> Bool = { false },
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            responder: S3Responder(buckets: buckets, configuration: configuration),
+            responder: S3Responder(buckets: buckets, configuration: configuration, metrics: metrics, draining: draining),
             server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "s3kv"),
             onServerRunning: onServerRunning,

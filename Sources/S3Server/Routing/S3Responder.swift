@@ -1,9 +1,11 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 import ObjectStore
 import S3Protocol
+import ServerSupport
 
 /// The S3 REST API over a ``BucketRegistry``: authenticates each request with SigV4, dispatches
 /// it by method, path and sub-resource, and answers every failure with S3's XML error.
@@ -17,33 +19,69 @@ public struct S3Responder: HTTPResponder {
     let configuration: S3ServerConfiguration
     let verifier: SigV4Verifier
     let now: @Sendable () -> Date
+    let metrics: HTTPMetrics
+    let operations: OperationsEndpoints
 
-    public init(buckets: BucketRegistry, configuration: S3ServerConfiguration, now: @escaping @Sendable () -> Date = Date.init) {
+    /// - Parameters:
+    ///   - metrics: where the HTTP metrics go, and what `/_s3kv/metrics` serves.
+    ///   - draining: whether shutdown has begun (readiness then answers 503).
+    public init(
+        buckets: BucketRegistry, configuration: S3ServerConfiguration, metrics: MetricsRegistry = MetricsRegistry(),
+        draining: @escaping @Sendable () -> Bool = { false }, now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.buckets = buckets
         self.configuration = configuration
         let keys = Dictionary(configuration.credentials.map { ($0.accessKeyID, $0) }, uniquingKeysWith: { first, _ in first })
         self.verifier = SigV4Verifier(region: configuration.region, maximumSkew: configuration.maximumClockSkew) { keys[$0] }
         self.now = now
+        self.metrics = HTTPMetrics(factory: metrics.factory)
+        self.operations = OperationsEndpoints(buckets: buckets, metrics: metrics, draining: draining)
     }
 
+    /// Answers one request, measured (metrics by S3 operation, one access log line) and under
+    /// its request id: a proxy's `X-Request-ID` when well-formed, else a fresh one; either way
+    /// returned as `x-amz-request-id` and `X-Request-ID`, and on every log line of the request.
     public func respond(to request: Request, context: Context) async throws -> Response {
-        let requestID = Self.requestID()
-        var response: Response
-        do {
-            let s3 = try S3Request(request)
-            let verified = try self.authenticate(request)
-            response = try await self.dispatch(request, s3, verified: verified, context: context)
-        } catch let error as S3Error {
-            response = Self.errorResponse(error, requestID: requestID, method: request.method)
-            if error.status >= 500 {
-                context.logger.error("s3 request failed", metadata: ["request_id": "\(requestID)", "code": "\(error.code)", "message": "\(error.message)"])
-            }
-        } catch {
-            let mapped = S3ServerErrors.from(error)
-            response = Self.errorResponse(mapped, requestID: requestID, method: request.method)
+        let start = ContinuousClock.now
+        let requestID = RequestID.resolve(request.headers, generate: Self.requestID)
+        var context = context
+        context.logger[metadataKey: "hb.request.id"] = nil
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        self.metrics.inFlight.increment()
+        defer { self.metrics.inFlight.decrement() }
+        var (response, route) = await RequestID.$current.withValue(requestID) {
+            await self.answer(request, context: context, requestID: requestID)
         }
         response.headers[.init("x-amz-request-id")!] = requestID
+        response.headers[.requestID] = requestID
+        self.metrics.finish(
+            request, logger: context.logger, route: route, method: HTTPMetrics.methodLabel(request.method), status: response.status.code,
+            responseBytes: response.body.contentLength, duration: ContinuousClock.now - start, quiet: route.hasPrefix(OperationsEndpoints.prefix)
+        )
         return response
+    }
+
+    /// The response, and the route label: the S3 operation, or the operations endpoint's path.
+    private func answer(_ request: Request, context: Context, requestID: String) async -> (Response, String) {
+        if let response = self.operations.respond(path: request.uri.path, method: request.method) { return (response, request.uri.path) }
+        var route = "Invalid"
+        do {
+            let s3 = try S3Request(request)
+            route = S3Operation.name(request.method, s3, copySource: request.headers[.init("x-amz-copy-source")!] != nil)
+            let verified = try self.authenticate(request)
+            return (try await self.dispatch(request, s3, verified: verified, context: context), route)
+        } catch let error as S3Error {
+            if error.status >= 500 {
+                context.logger.error("s3 request failed", metadata: ["code": "\(error.code)", "message": "\(error.message)"])
+            }
+            return (Self.errorResponse(error, requestID: requestID, method: request.method), route)
+        } catch {
+            let mapped = S3ServerErrors.from(error)
+            if mapped.status >= 500 {
+                context.logger.error("s3 request failed", metadata: ["code": "\(mapped.code)", "error": "\(error)"])
+            }
+            return (Self.errorResponse(mapped, requestID: requestID, method: request.method), route)
+        }
     }
 
     private func authenticate(_ request: Request) throws(S3Error) -> SigV4Verifier.Verified? {

@@ -138,6 +138,18 @@ public final class BucketRegistry: Sendable {
         }
     }
 
+    /// Why the storage cannot take writes now (its directory gone or read-only), or nil.
+    public func storageProblem() -> String? {
+        guard case .directory(let root) = self.storage else { return nil }
+        let directory = Self.bucketsDirectory(root)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return "the data directory is missing"
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else { return "the data directory is not writable" }
+        return nil
+    }
+
     private static func bucketsDirectory(_ root: String) -> String { root + "/buckets" }
 
     private static func readCreated(_ path: String) -> Date {

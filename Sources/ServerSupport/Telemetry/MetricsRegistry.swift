@@ -1,23 +1,16 @@
 import CoreMetrics
 import Foundation
-import KVStore
-import ObjectStore
 import Prometheus
 
-/// The service's metrics: a Prometheus registry, filled through swift-metrics by every layer,
-/// and served by `GET /metrics` in the text exposition format.
+/// A server's metrics: a Prometheus registry, filled through swift-metrics by every layer, and
+/// served in the text exposition format (`GET /metrics` on the KV API).
 ///
 /// The layers below report through ``factory`` without knowing about Prometheus. Each metric
-/// gets the help text its layer declares, since Prometheus tooling (`promtool check metrics`)
-/// expects one on every metric.
+/// gets the help text its layer declares (passed in as `help`), since Prometheus tooling
+/// (`promtool check metrics`) expects one on every metric.
 public final class MetricsRegistry: Sendable {
-    /// Help texts of the metrics the HTTP layer and the layers it builds on report.
-    public static let standardHelp: [String: String] = HTTPMetrics.help
-        .merging(InstrumentedObjectStore.metricHelp) { first, _ in first }
-        .merging(ValueCache.metricHelp) { first, _ in first }
-        .merging(GuardedHTTP1Channel.metricHelp) { first, _ in first }
-        .merging(ErrorMiddleware.metricHelp) { first, _ in first }
-        .merging(processHelp) { first, _ in first }
+    /// Help texts of the metrics every server reports: HTTP requests and the process.
+    public static let standardHelp: [String: String] = HTTPMetrics.help.merging(processHelp) { first, _ in first }
 
     static let processHelp = [
         "process_start_time_seconds": "Start time of the process since the Unix epoch, in seconds.",
@@ -30,7 +23,8 @@ public final class MetricsRegistry: Sendable {
     public let factory: any MetricsFactory
 
     /// - Parameters:
-    ///   - help: help texts by metric name, beyond ``standardHelp``.
+    ///   - help: help texts by metric name, beyond ``standardHelp``: those of the layers the
+    ///     server is built from.
     ///   - startTime: when the process started, for `process_start_time_seconds`.
     public init(help: [String: String] = [:], startTime: Date = Date()) {
         let registry = PrometheusCollectorRegistry()

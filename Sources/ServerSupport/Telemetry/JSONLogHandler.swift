@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import ObjectStore
 import Synchronization
 import WireFormat
 
