@@ -74,34 +74,15 @@ extension S3Responder {
         }
         let condition = try Self.writeCondition(headers)
         let etag: ETag
-        let info: ObjectInfo
-        do {
-            if source.bucket == bucket, condition == .none {
-                etag = try await store.copy(
-                    from: source.key, to: key, options: CopyOptions(sourceIfMatch: source.info.etag, replacing: replacing)
-                )
-            } else {
-                // Across buckets (two stores), or under a write condition: stream the source.
-                let object = try await source.store.stream(source.key, ifNoneMatch: nil, range: nil)
-                guard object.info.etag == source.info.etag else { throw S3ServerErrors.preconditionFailed }
-                let attributes = replacing ?? ObjectAttributes(contentType: object.info.contentType, metadata: object.info.metadata)
-                etag = try await store.put(
-                    key, streaming: object.body,
-                    options: PutOptions(contentType: attributes.contentType, metadata: attributes.metadata, condition: condition)
-                )
-            }
-            info = try await store.head(key, ifNoneMatch: nil)
-        } catch let error as S3Error {
-            throw error
-        } catch {
-            throw S3ServerErrors.from(error)
+        if source.bucket == bucket, condition == .none {
+            etag = try await store.copy(from: source.key, to: key, options: CopyOptions(sourceIfMatch: source.info.etag, replacing: replacing))
+        } else {
+            // Across buckets (two stores), or under a write condition: stream the source.
+            let attributes = replacing ?? ObjectAttributes(contentType: source.info.contentType, metadata: source.info.metadata)
+            let options = PutOptions(contentType: attributes.contentType, metadata: attributes.metadata, condition: condition)
+            etag = try await Self.streamCopy(source, range: nil, into: store, as: key, options: options)
         }
-        var writer = XMLWriter()
-        writer.element("CopyObjectResult", namespace: Self.namespace) {
-            $0.element("LastModified", TimestampFormat.iso8601(info.lastModified))
-            $0.element("ETag", etag.quoted)
-        }
-        return Self.xmlResponse(writer)
+        return Self.copyResult("CopyObjectResult", etag: etag, written: try await store.head(key, ifNoneMatch: nil))
     }
 
     /// UploadPartCopy: a part made of the source, or of `x-amz-copy-source-range: bytes=first-last`.
@@ -122,21 +103,25 @@ extension S3Responder {
         guard length <= Self.maximumPartBytes else {
             throw S3Error(code: "EntityTooLarge", message: "Your proposed upload exceeds the maximum allowed object size.", status: 400)
         }
-        let etag: ETag
-        let info: ObjectInfo
-        do {
-            let object = try await source.store.stream(source.key, ifNoneMatch: nil, range: range)
-            guard object.info.etag == source.info.etag else { throw S3ServerErrors.preconditionFailed }
-            etag = try await uploads.put(part, streaming: object.body, options: PutOptions())
-            info = try await uploads.head(part, ifNoneMatch: nil)
-        } catch let error as S3Error {
-            throw error
-        } catch {
-            throw S3ServerErrors.from(error)
-        }
+        let etag = try await Self.streamCopy(source, range: range, into: uploads, as: part, options: PutOptions())
+        return Self.copyResult("CopyPartResult", etag: etag, written: try await uploads.head(part, ifNoneMatch: nil))
+    }
+
+    /// Streams the version of `source` its conditions were checked on (all of it, or `range`)
+    /// into `store` as `name`; a source overwritten meanwhile fails the copy with 412.
+    private static func streamCopy(
+        _ source: CopySource, range: ByteRange?, into store: any ObjectStore, as name: ObjectName, options: PutOptions
+    ) async throws -> ETag {
+        let object = try await source.store.stream(source.key, ifNoneMatch: nil, range: range)
+        guard object.info.etag == source.info.etag else { throw S3ServerErrors.preconditionFailed }
+        return try await store.put(name, streaming: object.body, options: options)
+    }
+
+    /// S3's answer to a copy: `CopyObjectResult` or `CopyPartResult` with the new ETag and time.
+    private static func copyResult(_ element: String, etag: ETag, written: ObjectInfo) -> Response {
         var writer = XMLWriter()
-        writer.element("CopyPartResult", namespace: Self.namespace) {
-            $0.element("LastModified", TimestampFormat.iso8601(info.lastModified))
+        writer.element(element, namespace: Self.namespace) {
+            $0.element("LastModified", TimestampFormat.iso8601(written.lastModified))
             $0.element("ETag", etag.quoted)
         }
         return Self.xmlResponse(writer)

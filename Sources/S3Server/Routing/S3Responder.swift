@@ -43,7 +43,7 @@ public struct S3Responder: HTTPResponder {
     /// returned as `x-amz-request-id` and `X-Request-ID`, and on every log line of the request.
     public func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        let requestID = RequestID.resolve(request.headers, generate: Self.requestID)
+        let requestID = RequestID.resolve(request.headers)
         var context = context
         context.logger[metadataKey: "hb.request.id"] = nil
         context.logger[metadataKey: "request_id"] = .string(requestID)
@@ -150,11 +150,5 @@ public struct S3Responder: HTTPResponder {
             $0.element("RequestId", requestID)
         }
         return xmlResponse(writer, status: status)
-    }
-
-    static func requestID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789ABCDEF")
-        return String((0..<16).map { _ in digits[Int(generator.next() % 16)] })
     }
 }
