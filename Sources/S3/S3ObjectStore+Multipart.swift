@@ -17,12 +17,14 @@ extension S3ObjectStore {
         try Self.checkNoEntityTag(options)
         if let buffer = body.buffer { return try await self.put(name, body: buffer, options: options) }
         let threshold = self.client.configuration.multipartThreshold
+        // A stream can be iterated once only: everything below reads through this iterator.
         var iterator = body.makeAsyncIterator()
         // What is read before deciding: all of a small body, the first bytes of a large one.
         var head = ByteBuffer()
         do {
             if let length = body.length, length < threshold {
-                head = try await body.collect(upTo: length)
+                // The iterator checks the total against the declared length.
+                while let chunk = try await iterator.next() { head.writeImmutableBuffer(chunk) }
                 return try await self.put(name, body: head, options: options)
             }
             if body.length == nil {

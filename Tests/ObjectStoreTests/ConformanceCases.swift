@@ -5,7 +5,6 @@ import ObjectStore
 import S3
 import PropertyBased
 import TestSupport
-import TestSupport
 import Testing
 
 /// The storage contract, case by case. Every backend must pass all of them.
@@ -252,6 +251,13 @@ enum Conformance {
             }
             #expect(total == 12 << 20)
             #expect(Array(hasher.finalize()) == digest)
+        },
+        .init(name: "a streamed body of known length under the multipart threshold is read once and stored whole") { c in
+            let bytes = (0..<((2 << 20) + 17)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+            let chunks = stride(from: 0, to: bytes.count, by: 64 << 10).map { ByteBuffer(bytes: bytes[$0..<min($0 + (64 << 10), bytes.count)]) }
+            _ = try await c.store.put(c.key("medium"), streaming: ObjectBody(ReadOnceBody(chunks), length: bytes.count), options: PutOptions())
+            let object = try await c.store.get(c.key("medium"), ifNoneMatch: nil)
+            #expect(object.body == ByteBuffer(bytes: bytes))
         },
         .init(name: "ranges: a middle run, a run past the end clamped, a start past the end refused") { c in
             let bytes = ByteBuffer(bytes: (0..<1000).map { UInt8($0 % 251) })
