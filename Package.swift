@@ -85,12 +85,13 @@ let package = Package(
         ),
         // The HTTP API on Hummingbird 2.
         // What both HTTP servers share: request ids, HTTP metrics and the access log, the metrics
-        // registry, JSON logs.
+        // registry, JSON logs, readiness during shutdown.
         .target(
             name: "ServerSupport",
             dependencies: [
                 "WireFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

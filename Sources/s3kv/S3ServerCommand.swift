@@ -7,7 +7,6 @@ import S3Protocol
 import S3Server
 import ServerSupport
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 
 /// `s3kv s3-server`: serves the S3 REST API itself, on the embedded store or in memory.
@@ -134,18 +133,5 @@ struct S3ServerCommand: AsyncParsableCommand {
             services: [.init(service: app), .init(service: draining)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
         try await ServiceGroup(configuration: group).run()
-    }
-}
-
-/// Turns readiness off when graceful shutdown begins, so a balancer stops sending requests while
-/// those in flight finish.
-final class DrainState: Service, Sendable {
-    private let draining = Atomic<Bool>(false)
-
-    var isDraining: Bool { self.draining.load(ordering: .relaxed) }
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        self.draining.store(true, ordering: .relaxed)
     }
 }

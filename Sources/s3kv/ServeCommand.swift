@@ -84,12 +84,14 @@ struct ServeCommand: AsyncParsableCommand {
         let sweeper = ExpirySweepService(
             sweeper: ExpirySweeper(store: store), interval: settings.sweepInterval, metrics: metrics.factory, logger: logger
         )
+        let draining = DrainState(delay: settings.shutdownDrainDelay)
         let app = KVApplication.make(
             store: store,
             configuration: settings.server,
             metrics: metrics,
             logger: logger,
             services: [sweeper],
+            draining: { draining.isDraining },
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.server.port
                 logger.info(
@@ -101,8 +103,10 @@ struct ServeCommand: AsyncParsableCommand {
                 )
             }
         )
+        // Services hear of shutdown last to first: readiness turns off, the drain delay passes,
+        // then the server stops accepting connections and lets requests in flight finish.
         var group = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            services: [.init(service: app), .init(service: draining)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
         group.maximumGracefulShutdownDuration = settings.shutdownTimeout
         // Past SHUTDOWN_TIMEOUT the server is cancelled: requests still running are cut off

@@ -37,6 +37,9 @@ struct Settings: Sendable, Equatable {
     var logFormat: LogFormat
     /// How long in-flight requests may take to finish once shutdown starts.
     var shutdownTimeout: Duration
+    /// How long the server keeps serving, with `/ready` at 503, before it stops accepting
+    /// connections: time for a load balancer to stop sending requests.
+    var shutdownDrainDelay: Duration
     /// History, cache and sweeping.
     var store: KVStoreConfiguration
     /// Time between passes of the expiry sweeper.
@@ -71,6 +74,7 @@ struct Settings: Sendable, Equatable {
         ("LOG_LEVEL", "trace | debug | info | notice | warning | error | critical (default info)"),
         ("LOG_FORMAT", "json | text: one JSON object per line, or text for terminals (default json)"),
         ("SHUTDOWN_TIMEOUT", "how long in-flight requests may run after SIGTERM or SIGINT, e.g. 25s (default 25s)"),
+        ("SHUTDOWN_DRAIN_DELAY", "how long to keep serving after SIGTERM with /ready at 503, before refusing connections; under SHUTDOWN_TIMEOUT (default 0)"),
         ("S3_ENDPOINT", "S3 endpoint URL (fallback AWS_ENDPOINT_URL; default https://s3.<region>.amazonaws.com)"),
         ("S3_BUCKET", "bucket holding the data; setting it selects the s3 storage by default"),
         ("S3_ACCESS_KEY", "access key id (fallback AWS_ACCESS_KEY_ID)"),
@@ -153,6 +157,12 @@ struct Settings: Sendable, Equatable {
         self.logLevel = try reader.choice("LOG_LEVEL", Logger.Level.self) ?? .info
         self.logFormat = try reader.choice("LOG_FORMAT", LogFormat.self) ?? .json
         self.shutdownTimeout = try reader.duration("SHUTDOWN_TIMEOUT", allowZero: true) ?? .seconds(25)
+        self.shutdownDrainDelay = try reader.duration("SHUTDOWN_DRAIN_DELAY", allowZero: true) ?? .zero
+        guard self.shutdownDrainDelay == .zero || self.shutdownDrainDelay < self.shutdownTimeout else {
+            throw ConfigurationError(
+                variable: "SHUTDOWN_DRAIN_DELAY", message: "must be less than SHUTDOWN_TIMEOUT, which counts from the signal too"
+            )
+        }
         let defaults = cacheDefaults
         let cache = ValueCache.Configuration(
             capacityBytes: try reader.byteSize("KV_CACHE_BYTES", in: 0...(1 << 40)) ?? defaults.capacityBytes,

@@ -87,6 +87,42 @@ import Testing
         #expect(server.log.contains("s3kv stopped"))
     }
 
+    @Test("SHUTDOWN_DRAIN_DELAY: from SIGTERM on /ready is 503 while requests are still served, then connections are refused")
+    func drainDelay() async throws {
+        let server = try ServerProcess(environment: ["KV_STORAGE": "memory", "SHUTDOWN_DRAIN_DELAY": "3s", "SHUTDOWN_TIMEOUT": "20s"])
+        #expect(try await HTTP.request(server.baseURL + "/ready", method: .GET).status == 200)
+        kill(server.process.processIdentifier, SIGTERM)
+        // Readiness turns off at once (bounded poll: the signal is handled asynchronously) ...
+        var ready: HTTP.Response?
+        for _ in 0..<50 {
+            ready = try await HTTP.request(server.baseURL + "/ready", method: .GET)
+            if ready?.status == 503 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(ready?.status == 503)
+        #expect(ready?.text == #"{"reason":"shutting down","status":"not_ready"}"#)
+        // ... while the server still takes new connections and serves them.
+        #expect(ServerProcess.acceptsConnections(port: server.port))
+        #expect(try await HTTP.request(server.baseURL + "/kv/during-drain", method: .PUT, body: Array("x".utf8)).status == 200)
+        var refused = false
+        for _ in 0..<300 where !refused {
+            try await Task.sleep(for: .milliseconds(20))
+            refused = !ServerProcess.acceptsConnections(port: server.port)
+        }
+        #expect(refused, "after the drain delay the listener closes")
+        #expect(try await Self.waitForExit(server, within: 20))
+        #expect(server.process.terminationStatus == 0)
+    }
+
+    @Test("SHUTDOWN_DRAIN_DELAY must be under SHUTDOWN_TIMEOUT: start-up refuses it with one line")
+    func drainDelayValidated() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(["KV_STORAGE": "memory", "HOST": "127.0.0.1", "PORT": "0", "SHUTDOWN_DRAIN_DELAY": "30s", "SHUTDOWN_TIMEOUT": "25s"]) { $1 }
+        let result = try runToCompletion(arguments: ["serve"], environment: environment)
+        #expect(result.status == 1)
+        #expect((result.stdout + result.stderr).contains("SHUTDOWN_DRAIN_DELAY"))
+    }
+
     @Test("SIGINT with a request that never finishes: the process exits 0 once SHUTDOWN_TIMEOUT has passed")
     func shutdownTimeout() async throws {
         let server = try ServerProcess(environment: ["KV_STORAGE": "memory", "SHUTDOWN_TIMEOUT": "1s"])

@@ -19,12 +19,14 @@ public enum KVApplication {
     ///   - metrics: the registry HTTP metrics go to and `/metrics` serves.
     ///   - readiness: what `/ready` answers; by default a probe of the store's backend.
     ///   - requestIDs: makes ids for requests that bring none; injected so tests are exact.
+    ///   - draining: true once graceful shutdown has begun, when `/ready` answers 503.
     public static func router(
         store: KeyValueStore,
         configuration: ServerConfiguration,
         metrics: MetricsRegistry = KVMetrics.registry(),
         readiness: ReadinessCheck? = nil,
-        requestIDs: @escaping @Sendable () -> String = RequestID.random
+        requestIDs: @escaping @Sendable () -> String = RequestID.random,
+        draining: @escaping @Sendable () -> Bool = { false }
     ) -> Router<KVRequestContext> {
         var routes = RouteTable()
         let bodies = BodyReader(budget: BufferBudget(capacity: configuration.bufferBytes, maximumWait: configuration.bufferWait))
@@ -34,7 +36,8 @@ public enum KVApplication {
             values: values, list: ListController(store: store),
             batch: BatchController(store: store, configuration: configuration, bodies: bodies)
         ).declare(in: &routes)
-        OperationsController(readiness: readiness ?? ReadinessCheck(probe: store.probe), metrics: metrics).declare(in: &routes)
+        OperationsController(readiness: readiness ?? ReadinessCheck(probe: store.probe), metrics: metrics, draining: draining)
+            .declare(in: &routes)
         APIDocsController().declare(in: &routes)
 
         let router = Router(context: KVRequestContext.self)
@@ -54,10 +57,11 @@ public enum KVApplication {
         metrics: MetricsRegistry,
         logger: Logger,
         services: [any Service] = [],
+        draining: @escaping @Sendable () -> Bool = { false },
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: router(store: store, configuration: configuration, metrics: metrics),
+            router: router(store: store, configuration: configuration, metrics: metrics, draining: draining),
             server: HTTPServerBuilder { responder in
                 GuardedHTTP1Channel(
                     base: HTTP1Channel(

@@ -6,6 +6,8 @@ import ServerSupport
 struct OperationsController: Sendable {
     let readiness: ReadinessCheck
     let metrics: MetricsRegistry
+    /// True once graceful shutdown has begun: readiness is off from then on.
+    let draining: @Sendable () -> Bool
 
     func declare(in routes: inout RouteTable) {
         // Liveness answers without touching storage, so a slow or failing backend never makes
@@ -21,8 +23,12 @@ struct OperationsController: Sendable {
         routes.add(.exact("/metrics"), [(.get, { _, _ in self.exposition() })])
     }
 
-    /// 200 when the backend answers, 503 with the reason when it does not.
+    /// 200 when the backend answers, 503 with the reason when it does not or when shutdown has
+    /// begun (so a balancer stops sending requests while those in flight finish).
     private func ready() async throws -> Response {
+        if self.draining() {
+            return try JSONResponse.make(["status": "not_ready", "reason": "shutting down"], status: .serviceUnavailable)
+        }
         switch await self.readiness.status() {
         case .ready:
             return try JSONResponse.make(["status": "ready"])
