@@ -135,6 +135,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `s3kv verify`: the API's workflows run against a live deployment, and a load phase.
+        .target(
+            name: "KVVerify",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         // The C allocator's settings (glibc's mmap threshold), for the command line.
         .target(name: "CAllocator"),
         // The command line: configuration, wiring, lifecycle.
@@ -144,6 +155,7 @@ let package = Package(
                 "CAllocator",
                 "KVServer",
                 "KVStore",
+                "KVVerify",
                 "ObjectStore",
                 "S3",
                 "S3Protocol",

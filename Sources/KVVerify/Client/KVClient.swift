@@ -1,0 +1,67 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The smallest client of the KV API that the checks need: one request, its whole answer.
+///
+/// Paths are sent as given (the checks percent-encode keys themselves), so a check can send a
+/// path the server must refuse, such as `a//b` or an invalid escape.
+struct KVClient: Sendable {
+    let baseURL: String
+    let httpClient: HTTPClient
+    let timeout: Duration
+    /// Headers every request carries (an `Authorization` header, say).
+    let headers: [(String, String)]
+
+    /// The most of an answer's body a check reads; the largest value the checks write is below it.
+    static let maximumBody = 256 << 20
+
+    /// One request; throws only when no answer arrived (a transport error or the timeout).
+    func send(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+    ) async throws -> KVResponse {
+        var request = HTTPClientRequest(url: self.baseURL + path)
+        request.method = method
+        request.headers.add(contentsOf: self.headers)
+        request.headers.add(contentsOf: headers)
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await self.httpClient.execute(request, timeout: TimeAmount(self.timeout))
+        let bytes = try await response.body.collect(upTo: Self.maximumBody)
+        return KVResponse(
+            method: method, path: path, status: Int(response.status.code), headers: response.headers,
+            body: Array(buffer: bytes)
+        )
+    }
+
+    /// The path of `key` under `/kv/`, each byte other than S3's unreserved ones and `/`
+    /// percent-encoded, so the server decodes exactly these bytes.
+    static func path(_ key: String, query: String? = nil) -> String {
+        "/kv/" + Self.percentEncoded(Array(key.utf8)) + (query.map { "?" + $0 } ?? "")
+    }
+
+    static func percentEncoded(_ bytes: [UInt8], keepingSlash: Bool = true) -> String {
+        var encoded = ""
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: "/") where keepingSlash:
+                encoded.append("/")
+            default:
+                encoded += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        return encoded
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
