@@ -47,6 +47,15 @@ import Testing
         }
         #expect(trickled408.text.hasPrefix("HTTP/1.1 408") && trickled408.text.contains(#""code":"request_timeout""#), "\(trickled408.text)")
 
+        // A client that waits for 100 Continue before its body gets it as soon as the head is in.
+        let continued = try RawConnection(port: server.port)
+        continued.send("PUT /kv/continued HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        let interim = continued.readToEnd(timeout: .milliseconds(500))
+        #expect(interim.text == "HTTP/1.1 100 Continue\r\n\r\n" && !interim.closed, "\(interim.text)")
+        continued.send("hello")
+        let continuedAnswer = continued.readToEnd(timeout: .seconds(5))
+        #expect(continuedAnswer.text.hasPrefix("HTTP/1.1 200") && continuedAnswer.text.contains(#""size":5"#), "\(continuedAnswer.text)")
+
         // Nothing was stored, the server still serves, and each refusal was counted.
         #expect(try await HTTP.request("\(server.baseURL)/kv/x", method: .GET).status == 404)
         let metrics = try await HTTP.request("\(server.baseURL)/metrics", method: .GET).text

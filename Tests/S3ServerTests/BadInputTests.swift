@@ -72,6 +72,35 @@ struct BadInputTests {
         }
     }
 
+    @Test("Expect: 100-continue is answered 100 Continue at once, then the signed body is stored; what the parser refuses is S3's XML")
+    func expectContinueAndMalformed() async throws {
+        try await ServerStorage.memory.withServer { server in
+            var signed = SigV4Signer.Request(
+                method: "PUT", encodedPath: "/tests/continued",
+                headers: [("host", "127.0.0.1:\(server.port)"), ("content-length", "5"), ("expect", "100-continue")],
+                payloadHash: "UNSIGNED-PAYLOAD"
+            )
+            SigV4Signer(credentials: OwnS3Server.credentials, region: "us-east-1").sign(&signed, date: Date())
+            let head = "PUT /tests/continued HTTP/1.1\r\n" + signed.headers.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
+            let port = server.port
+            let (interim, final, malformed) = try await RawConnection.offThePool {
+                let connection = try RawConnection(port: port)
+                connection.send(head)
+                // Nothing of the body is sent until the server says to go on.
+                let interim = connection.readToEnd(timeout: .milliseconds(500))
+                connection.send("hello")
+                let final = connection.readToEnd(timeout: .seconds(5))
+                let bad = try RawConnection(port: port)
+                bad.send("GARBAGE\r\n\r\n")
+                return (interim, final, bad.readToEnd(timeout: .seconds(5)))
+            }
+            #expect(interim.text == "HTTP/1.1 100 Continue\r\n\r\n" && !interim.closed, "\(interim.text)")
+            #expect(final.text.hasPrefix("HTTP/1.1 200"), "\(final.text)")
+            #expect(try await Self.stored(server, "continued") == Array("hello".utf8))
+            #expect(malformed.text.hasPrefix("HTTP/1.1 400") && malformed.text.contains("<Code>BadRequest</Code>") && malformed.closed, "\(malformed.text)")
+        }
+    }
+
     @Test("a body shorter than its Content-Length, then a closed connection, stores nothing", arguments: ServerStorage.allCases)
     func shortBody(storage: ServerStorage) async throws {
         try await storage.withServer { server in

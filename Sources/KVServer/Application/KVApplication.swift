@@ -75,7 +75,11 @@ public enum KVApplication {
                         )
                     ),
                     headerTimeout: configuration.headerTimeout,
-                    rejections: .init(factory: metrics.factory)
+                    rejections: .init(factory: metrics.factory),
+                    answer: { refusal in
+                        let error = APIError(.badRequest, code: refusal.reason.rawValue, message: refusal.message)
+                        return ("application/json; charset=utf-8", error.body(requestID: refusal.requestID))
+                    }
                 )
             },
             configuration: .init(

@@ -4,11 +4,10 @@ import ObjectStore
 import ServerSupport
 
 /// The KV service's metrics beyond every server's (``MetricsRegistry/standardHelp``): the
-/// storage contract's, the value cache's, the HTTP guards' and the error answers'.
+/// storage contract's, the value cache's and the error answers'.
 public enum KVMetrics {
     public static let help: [String: String] = InstrumentedObjectStore.metricHelp
         .merging(ValueCache.metricHelp) { first, _ in first }
-        .merging(GuardedHTTP1Channel.metricHelp) { first, _ in first }
         .merging(ErrorMiddleware.metricHelp) { first, _ in first }
 
     /// A registry with the KV service's help texts and `help` besides.

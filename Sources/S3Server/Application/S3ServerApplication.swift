@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import S3Protocol
 import ServerSupport
 import ServiceLifecycle
 
@@ -22,7 +23,19 @@ public enum S3ServerApplication {
     ) -> some ApplicationProtocol {
         Application(
             responder: S3Responder(buckets: buckets, configuration: configuration, metrics: metrics, draining: draining),
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(
+                    base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
+                    headerTimeout: configuration.headerTimeout,
+                    rejections: .init(factory: metrics.factory),
+                    answer: { refusal in
+                        // S3's words for what the HTTP parser refuses.
+                        let code = refusal.reason == .missingHost ? "InvalidArgument" : "BadRequest"
+                        let error = S3Error(code: code, message: refusal.message, status: 400)
+                        return ("application/xml", ByteBuffer(bytes: S3Responder.errorDocument(error, requestID: refusal.requestID)))
+                    }
+                )
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "s3kv"),
             onServerRunning: onServerRunning,
             logger: logger

@@ -16,10 +16,15 @@ public struct S3ServerConfiguration: Sendable {
     public var maximumClockSkew: TimeInterval
     /// The largest object a single PutObject accepts, as on S3.
     public var maximumObjectBytes: Int
+    /// Once a request head has begun, how long it may take to arrive whole.
+    public var headerTimeout: Duration
+    /// How long a connection may sit idle between requests.
+    public var idleTimeout: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 9000, region: String = "us-east-1", credentials: [AWSCredentials] = [],
-        allowAnonymous: Bool = false, maximumClockSkew: TimeInterval = 900, maximumObjectBytes: Int = 5 << 30
+        allowAnonymous: Bool = false, maximumClockSkew: TimeInterval = 900, maximumObjectBytes: Int = 5 << 30,
+        headerTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60)
     ) {
         self.host = host
         self.port = port
@@ -28,5 +33,7 @@ public struct S3ServerConfiguration: Sendable {
         self.allowAnonymous = allowAnonymous
         self.maximumClockSkew = maximumClockSkew
         self.maximumObjectBytes = maximumObjectBytes
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
     }
 }

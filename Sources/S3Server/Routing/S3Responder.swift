@@ -143,12 +143,20 @@ public struct S3Responder: HTTPResponder {
         if method == .head || error.status == 304 {
             return Response(status: status)
         }
+        return Response(
+            status: status, headers: [.contentType: "application/xml"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: errorDocument(error, requestID: requestID)))
+        )
+    }
+
+    /// S3's `<Error>` document.
+    static func errorDocument(_ error: S3Error, requestID: String) -> [UInt8] {
         var writer = XMLWriter()
         writer.element("Error") {
             $0.element("Code", error.code)
             $0.element("Message", error.message)
             $0.element("RequestId", requestID)
         }
-        return xmlResponse(writer, status: status)
+        return writer.bytes
     }
 }

@@ -9,8 +9,10 @@ import Prometheus
 /// gets the help text its layer declares (passed in as `help`), since Prometheus tooling
 /// (`promtool check metrics`) expects one on every metric.
 public final class MetricsRegistry: Sendable {
-    /// Help texts of the metrics every server reports: HTTP requests and the process.
+    /// Help texts of the metrics every server reports: HTTP requests, refusals before routing and
+    /// the process.
     public static let standardHelp: [String: String] = HTTPMetrics.help.merging(processHelp) { first, _ in first }
+        .merging(GuardedHTTP1Channel.metricHelp) { first, _ in first }
 
     static let processHelp = [
         "process_start_time_seconds": "Start time of the process since the Unix epoch, in seconds.",

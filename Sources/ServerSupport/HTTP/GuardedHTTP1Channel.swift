@@ -1,36 +1,56 @@
 import CoreMetrics
-import HTTPTypes
 import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
-import ServerSupport
 
-/// Hummingbird's HTTP/1.1 channel with three guards in front of the router:
+/// Hummingbird's HTTP/1.1 channel with guards in front of the router, for both servers:
 ///
-/// - a header timeout (`KV_HEADER_TIMEOUT`): once the first byte of a request head has arrived,
-///   the whole head must arrive within it, or the connection is closed. Slow-header clients
-///   cannot hold connections open for the (longer) idle timeout;
+/// - a header timeout: once the first byte of a request head has arrived, the whole head must
+///   arrive within it, or the connection is closed. Slow-header clients cannot hold connections
+///   open for the (longer) idle timeout;
 /// - malformed requests (what the HTTP parser refuses: a bad request line, a bad header, a
-///   malformed chunk size) are answered 400 `malformed_request` and the connection closed;
-/// - an HTTP/1.1 request without `Host` is answered 400 `missing_host` (RFC 9112 §3.2).
+///   malformed chunk size) are answered 400 and the connection closed;
+/// - an HTTP/1.1 request without `Host` is answered 400 (RFC 9112 §3.2);
+/// - `Expect: 100-continue` is answered `100 Continue` as soon as the head has arrived, so
+///   clients that wait for it before sending a body (boto3 and the AWS CLI for every upload,
+///   curl for large ones) do not wait out their own timeout (a second, per request) first.
 ///
-/// Each is logged and counted in `s3kv_http_rejected_total{reason}`, so requests that never reach
-/// the router are still seen.
-struct GuardedHTTP1Channel: ServerChildChannel {
-    typealias Value = HTTP1Channel.Value
+/// Each refusal is logged and counted in `s3kv_http_rejected_total{reason}`, so requests that never
+/// reach the router are still seen, and answered in the server's own error vocabulary: `answer`
+/// renders it (JSON for the KV API, S3's XML for the S3 server).
+public struct GuardedHTTP1Channel: ServerChildChannel {
+    public typealias Value = HTTP1Channel.Value
 
     /// The metric of requests and connections refused before the router.
-    static let rejectedName = "s3kv_http_rejected_total"
-    static let metricHelp = [rejectedName: "Requests and connections refused before routing, by reason."]
+    public static let rejectedName = "s3kv_http_rejected_total"
+    public static let metricHelp = [rejectedName: "Requests and connections refused before routing, by reason."]
+
+    /// A request refused before routing, for the server to render.
+    public struct Refusal: Sendable {
+        public var reason: Rejections.Reason
+        public var message: String
+        public var requestID: String
+    }
+
+    /// Renders a refusal as the body of a 400 answer, with its content type.
+    public typealias Answer = @Sendable (Refusal) -> (contentType: String, body: ByteBuffer)
 
     let base: HTTP1Channel
     let headerTimeout: Duration
     let rejections: Rejections
+    let answer: Answer
+
+    public init(base: HTTP1Channel, headerTimeout: Duration, rejections: Rejections, answer: @escaping Answer) {
+        self.base = base
+        self.headerTimeout = headerTimeout
+        self.rejections = rejections
+        self.answer = answer
+    }
 
     /// The counters by reason, made once.
-    struct Rejections: Sendable {
-        enum Reason: String, CaseIterable, Sendable {
+    public struct Rejections: Sendable {
+        public enum Reason: String, CaseIterable, Sendable {
             case headerTimeout = "header_timeout"
             case malformedRequest = "malformed_request"
             case missingHost = "missing_host"
@@ -38,7 +58,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 
         private let counters: [Reason: CoreMetrics.Counter]
 
-        init(factory: any MetricsFactory) {
+        public init(factory: any MetricsFactory) {
             var counters: [Reason: CoreMetrics.Counter] = [:]
             for reason in Reason.allCases {
                 counters[reason] = Counter(label: GuardedHTTP1Channel.rejectedName, dimensions: [("reason", reason.rawValue)], factory: factory)
@@ -49,9 +69,9 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         func count(_ reason: Reason) { self.counters[reason]?.increment() }
     }
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            let state = ConnectionGuardState(headerTimeout: self.headerTimeout, rejections: self.rejections, logger: logger)
+            let state = ConnectionGuardState(headerTimeout: self.headerTimeout, rejections: self.rejections, answer: self.answer, logger: logger)
             let operations = channel.pipeline.syncOperations
             try operations.addHandler(RawBytesGuard(state: state), position: .first)
             // After the request decoder (NIO puts the response encoder before it), so parsed
@@ -62,7 +82,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         }
     }
 
-    func handle(value: Value, logger: Logger) async {
+    public func handle(value: Value, logger: Logger) async {
         await self.base.handle(value: value, logger: logger)
     }
 }
@@ -71,6 +91,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 final class ConnectionGuardState {
     let headerTimeout: Duration
     let rejections: GuardedHTTP1Channel.Rejections
+    let answer: GuardedHTTP1Channel.Answer
     let logger: Logger
     /// Between requests: the next bytes start a head.
     var awaitingHead = true
@@ -80,9 +101,10 @@ final class ConnectionGuardState {
     /// A refusal was answered; everything after is dropped until the connection closes.
     var rejected = false
 
-    init(headerTimeout: Duration, rejections: GuardedHTTP1Channel.Rejections, logger: Logger) {
+    init(headerTimeout: Duration, rejections: GuardedHTTP1Channel.Rejections, answer: @escaping GuardedHTTP1Channel.Answer, logger: Logger) {
         self.headerTimeout = headerTimeout
         self.rejections = rejections
+        self.answer = answer
         self.logger = logger
     }
 
@@ -108,7 +130,8 @@ final class ConnectionGuardState {
         self.awaitingHead = true
     }
 
-    /// Answers a request that cannot be routed with a JSON 400 and closes the connection.
+    /// Answers a request that cannot be routed with a 400 in the server's vocabulary and closes
+    /// the connection.
     func reject(_ reason: GuardedHTTP1Channel.Rejections.Reason, message: String, detail: String) {
         guard !self.rejected, let context = self.rawContext else { return }
         self.rejected = true
@@ -118,10 +141,10 @@ final class ConnectionGuardState {
         self.logger.notice(
             "refused a request before routing", metadata: ["reason": "\(reason.rawValue)", "detail": "\(detail)", "request_id": "\(requestID)"]
         )
-        let body = APIError(.badRequest, code: reason.rawValue, message: message).body(requestID: requestID)
+        let (contentType, body) = self.answer(GuardedHTTP1Channel.Refusal(reason: reason, message: message, requestID: requestID))
         var answer = context.channel.allocator.buffer(capacity: 256 + body.readableBytes)
         answer.writeString(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: \(body.readableBytes)\r\n"
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.readableBytes)\r\n"
                 + "X-Request-ID: \(requestID)\r\nConnection: close\r\n\r\n"
         )
         answer.writeImmutableBuffer(body)
@@ -173,10 +196,18 @@ final class RequestHeadGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if self.state.rejected { return }
         if case .head(let head) = self.unwrapInboundIn(data) {
+            // Only between responses: a 100 written while an earlier response is still going
+            // out (a pipelining client) would land in the middle of it.
+            let betweenResponses = self.state.awaitingHead
             self.state.headArrived()
             if head.version == .http1_1, !head.headers.contains(name: "host") {
                 self.state.reject(.missingHost, message: "an HTTP/1.1 request must have a Host header", detail: "\(head.method) \(head.uri)")
                 return
+            }
+            if betweenResponses, head.version == .http1_1,
+                head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
+            {
+                context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
         }
         context.fireChannelRead(data)
