@@ -37,6 +37,22 @@ import Testing
         }
     }
 
+    @Test("a version written through another instance is readable at once, though this instance's cache is behind", arguments: TestBackend.all)
+    func versionWrittenElsewhere(_ backend: TestBackend) async throws {
+        try await backend.withObjects { objects in
+            let configuration = KVStoreConfiguration(versionHistory: 5)
+            let (here, elsewhere) = (KeyValueStore(objects: objects, configuration: configuration), KeyValueStore(objects: objects, configuration: configuration))
+            let key = try Key("shared")
+            _ = try await here.put(key, value: bytes("one"))
+            #expect(try await here.get(key).info.version == 1, "cached here, within the staleness bound")
+            _ = try await elsewhere.put(key, value: bytes("two"))
+            #expect(try await here.get(key, version: 2).text == "two")
+            #expect(try await here.get(key, version: 1).text == "one")
+            if case .buffered(let entry) = try await here.open(key, version: 2) { #expect(entry.text == "two") } else { Issue.record("a small value streamed") }
+            await expectCode(.versionNotFound) { try await here.get(key, version: 3) }
+        }
+    }
+
     @Test("with history off, numbers still grow, and restart after a delete", arguments: TestBackend.all)
     func historyOff(_ backend: TestBackend) async throws {
         try await backend.withObjects { objects in

@@ -265,8 +265,11 @@ extension KeyValueStore {
     public func open(_ key: Key, version: Int64) async throws -> OpenedEntry {
         guard self.streamsLargeValues else { return .buffered(try await self.get(key, version: version)) }
         do {
-            if try await self.head(key).version == version {
-                let opened = try await self.open(key)
+            let known = try await self.head(key).version
+            // A version past the one this instance knows may have been written elsewhere since:
+            // then the backend is asked rather than a cache that is behind.
+            if known <= version {
+                let opened = try await self.open(key, fresh: known < version)
                 // Replaced between the two reads: the version is in history by now.
                 if opened.info.version == version { return opened }
             }

@@ -177,7 +177,10 @@ public struct KeyValueStore: Sendable {
     ///   or pruned); `.notFound` when the key has neither a value nor history.
     public func get(_ key: Key, version: Int64) async throws -> Entry {
         do {
-            let current = try await self.get(key)
+            var current = try await self.get(key)
+            // A version past the one this instance knows was written elsewhere since: ask the
+            // backend rather than answer from a cache that is behind.
+            if current.info.version < version { current = try await self.get(key, fresh: true) }
             if current.info.version == version { return current }
         } catch let error as KVError where error.code == .notFound {
             // Deleted keys keep their history.
