@@ -216,6 +216,11 @@ import Testing
         objects.reset()
         #expect(try await store.get(key, fresh: true).text == "2")
         #expect(objects.operations == ["get kv/hot"])
+        // And on a HEAD: a value deleted behind this instance's back is gone at once.
+        try await KeyValueStore(objects: base).delete(key)
+        #expect(try await store.head(key).version == 2, "cached, within the bound")
+        await expectCode(.notFound) { try await store.head(key, fresh: true) }
+        _ = try await KeyValueStore(objects: base).put(key, value: bytes("2"))
         // Past the window too, a read waits for the backend.
         objects.reset()
         clock.advance(.seconds(12))

@@ -176,7 +176,7 @@ struct KVController: Sendable {
                 if let version = try QueryOptions.version(request.uri.queryParameters) {
                     try await self.read(key, version: version, ifNoneMatch: ifNoneMatch).info
                 } else {
-                    try await self.store.head(key, ifNoneMatch: ifNoneMatch)
+                    try await self.store.head(key, ifNoneMatch: ifNoneMatch, fresh: ConditionalHeaders.wantsFreshRead(request.headers))
                 }
             var headers = Self.headers(for: info)
             headers[.contentLength] = String(info.size)

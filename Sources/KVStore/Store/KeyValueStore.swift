@@ -157,11 +157,13 @@ public struct KeyValueStore: Sendable {
     }
 
     /// Reads the current value's attributes. Same errors as ``get(_:ifNoneMatch:)``.
-    public func head(_ key: Key, ifNoneMatch: ETagMatch? = nil) async throws -> EntryInfo {
+    ///
+    /// - Parameter fresh: ask the backend whatever the cache holds (a client's `no-cache`).
+    public func head(_ key: Key, ifNoneMatch: ETagMatch? = nil, fresh: Bool = false) async throws -> EntryInfo {
         let now = self.clock.wallTime()
         let instant = self.clock.monotonic()
         let cached = self.cache.entry(for: key, now: now)
-        if let cached, self.cache.isFresh(cached, now: instant) {
+        if !fresh, let cached, self.cache.isFresh(cached, now: instant) {
             self.cache.recordHit(key)
             return try Self.answer(cached.info, ifNoneMatch: ifNoneMatch)
         }
