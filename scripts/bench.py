@@ -18,12 +18,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 BINARY = sys.argv[1]
 FLOOR = sys.argv[2]
@@ -42,15 +43,11 @@ BACKEND_CPUS = {CPUS[-1]} if PIN_BACKEND else None
 OTHER_CPUS = set(CPUS[:-1]) if PIN_BACKEND else None
 
 
-def on_cpus(cpus):
-    """A preexec_fn that confines the child (and every thread it starts) to `cpus`."""
-    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+on_cpus = benchlib.on_cpus
+free_port = benchlib.free_port
+wait_until_answers = benchlib.wait_until_answers
+request = benchlib.request
+status_mib = benchlib.status_mib
 
 
 def start(arguments, env=None, log="process.log", cpus=None):
@@ -68,33 +65,6 @@ def stop(process):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def wait_until_answers(url, process, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{process.args[0]} exited; see {WORK}")
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return time.monotonic()
-        except Exception:
-            time.sleep(0.005)
-    raise SystemExit(f"nothing answers at {url}")
-
-
-def request(method, url, body=None, headers=None, with_headers=False):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return (response.read(), response.headers) if with_headers else response.read()
-
-
-def status_mib(process, field):
-    with open(f"/proc/{process.pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def peak_rss_mib(process):
