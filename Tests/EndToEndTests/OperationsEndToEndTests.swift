@@ -206,6 +206,7 @@ import Testing
 enum Tools {
     static let required = ProcessInfo.processInfo.environment["S3KV_TEST_REQUIRE_TOOLS"] == "1"
     static let promtool = executable(named: "promtool")
+    static let nginx = executable(named: "nginx") ?? (FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") ? "/usr/sbin/nginx" : nil)
 
     static func executable(named name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

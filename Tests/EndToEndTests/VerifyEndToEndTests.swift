@@ -63,7 +63,7 @@ struct VerifyEndToEndTests {
         let run = try await Self.verify(["--url", server.baseURL, "--json", "--concurrency", "4", "--duration", "2"])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.report?["passed"] as? Bool == true)
-        #expect(run.checks.count >= 15)
+        #expect(run.checks.count >= 16)
         for check in run.checks {
             #expect(check["passed"] as? Bool == true, "\(check["name"] ?? "?"): \(check["detail"] ?? "")")
         }

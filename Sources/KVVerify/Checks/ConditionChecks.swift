@@ -42,7 +42,9 @@ enum ConditionChecks {
                     while done < incrementsPerWorker {
                         attempts += 1
                         try require(attempts <= incrementsPerWorker * 100, "\(attempts) attempts for \(incrementsPerWorker) increments: the race never settles")
-                        let read = try await context.client.send(.GET, path)
+                        // A read-modify-write reads from the backend: behind a balancer another
+                        // instance's cache may be up to its staleness bound behind.
+                        let read = try await context.client.send(.GET, path, headers: [("cache-control", "no-cache")])
                         let condition: (String, String)
                         let current: Int
                         switch read.status {
@@ -70,7 +72,7 @@ enum ConditionChecks {
             }
             return try await group.reduce(0, +)
         }
-        let final = try await context.client.send(.GET, path).expect(200)
+        let final = try await context.client.send(.GET, path, headers: [("cache-control", "no-cache")]).expect(200)
         let value = String(decoding: final.body, as: UTF8.self)
         try require(value == String(acknowledged), "\(acknowledged) increments were acknowledged but the counter ends at \(value)")
         return "\(acknowledged) increments"

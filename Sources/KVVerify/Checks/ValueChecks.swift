@@ -4,7 +4,7 @@ import NIOHTTP1
 /// Single values: write and read back, overwrite, delete, bytes of every kind, the empty value,
 /// content types and a value over the cache limit (streamed, ranged).
 enum ValueChecks {
-    static let all: [Check] = [putGet, overwrite, delete, binaryValues, emptyValue, contentTypes, largeValue]
+    static let all: [Check] = [putGet, cachedReads, overwrite, delete, binaryValues, emptyValue, contentTypes, largeValue]
 
     static let putGet = Check("put_get", "a PUT answers the key, size, ETag and version; GET and HEAD return them") { context in
         let key = context.key("put-get")
@@ -24,6 +24,23 @@ enum ValueChecks {
         try require(head.body.isEmpty, "HEAD answered a body")
         let revalidated = try await context.client.send(.GET, KVClient.path(key), headers: [("if-none-match", etag)])
         try revalidated.expect(304, "a GET with If-None-Match on the current ETag")
+        return nil
+    }
+
+    static let cachedReads = Check("cached_reads", "reads that may be served from a cache return the value written, its ETag and version, each time") { context in
+        let key = context.key("cached")
+        let value = Array("read me often".utf8)
+        let put = try await context.client.send(.PUT, KVClient.path(key), body: value).expect(200)
+        let (etag, version) = try (etagOf(put), versionOf(put))
+        // A new key: no instance can hold an older value of it, so even behind a balancer every
+        // read, cached or not, must return this write.
+        for round in 1...5 {
+            let get = try await context.client.send(.GET, KVClient.path(key), cached: true).expect(200, "cached read \(round)")
+            try require(get.body == value && get.header("etag") == etag && get.header("x-kv-version") == String(version),
+                        "cached read \(round) returned another value, ETag or version")
+        }
+        let revalidated = try await context.client.send(.GET, KVClient.path(key), headers: [("if-none-match", etag)], cached: true)
+        try revalidated.expect(304, "a cached read with If-None-Match on the current ETag")
         return nil
     }
 

@@ -18,13 +18,20 @@ struct KVClient: Sendable {
     static let maximumBody = 256 << 20
 
     /// One request; throws only when no answer arrived (a transport error or the timeout).
+    ///
+    /// Reads carry `Cache-Control: no-cache` unless `cached`: behind a load balancer the read
+    /// that checks a write may reach another instance, whose cache may be up to its staleness
+    /// bound behind, and a client that needs its own writes across instances reads this way.
     func send(
-        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, cached: Bool = false
     ) async throws -> KVResponse {
         var request = HTTPClientRequest(url: self.baseURL + path)
         request.method = method
         request.headers.add(contentsOf: self.headers)
         request.headers.add(contentsOf: headers)
+        if !cached, method == .GET || method == .HEAD, !request.headers.contains(name: "cache-control") {
+            request.headers.add(name: "cache-control", value: "no-cache")
+        }
         if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
         }

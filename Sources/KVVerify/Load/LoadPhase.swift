@@ -79,7 +79,8 @@ struct LoadPhase: Sendable {
             let value = Array("w\(worker)-\(sequence)".utf8)
             let start = clock.now
             do {
-                let response = try await self.client.send(write ? .PUT : .GET, KVClient.path(key), body: write ? value : nil)
+                // Reads as most clients make them, served from an instance's cache when it can.
+                let response = try await self.client.send(write ? .PUT : .GET, KVClient.path(key), body: write ? value : nil, cached: true)
                 outcome.latencies.append(Self.milliseconds(clock.now - start))
                 switch (write, response.status) {
                 case (true, 200):
@@ -107,7 +108,9 @@ struct LoadPhase: Sendable {
     private func finalValue(of key: String) async -> [UInt8]?? {
         for attempt in 0..<10 {
             if attempt > 0 { try? await Task.sleep(for: .milliseconds(200)) }
-            guard let response = try? await self.client.send(.GET, KVClient.path(key)) else { continue }
+            // From the backend, not a cache: behind a balancer another instance may still hold
+            // an earlier value within its staleness bound.
+            guard let response = try? await self.client.send(.GET, KVClient.path(key), headers: [("cache-control", "no-cache")]) else { continue }
             switch response.status {
             case 200: return .some(response.body)
             case 404: return .some(nil)
