@@ -3,6 +3,7 @@ import KVServer
 import KVStore
 import Logging
 import S3
+import ServerSupport
 
 /// Which backend holds the data.
 enum StorageKind: String, Sendable, CaseIterable {
@@ -74,6 +75,7 @@ struct Settings: Sendable, Equatable {
         ("LOG_LEVEL", "trace | debug | info | notice | warning | error | critical (default info)"),
         ("LOG_FORMAT", "json | text: one JSON object per line, or text for terminals (default json)"),
         ("SHUTDOWN_TIMEOUT", "how long in-flight requests may run after SIGTERM or SIGINT, e.g. 25s (default 25s)"),
+        ("KV_TRUSTED_PROXIES", "proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client in the access log (default none)"),
         ("SHUTDOWN_DRAIN_DELAY", "how long to keep serving after SIGTERM with /ready at 503, before refusing connections; under SHUTDOWN_TIMEOUT (default 0)"),
         ("S3_ENDPOINT", "S3 endpoint URL (fallback AWS_ENDPOINT_URL; default https://s3.<region>.amazonaws.com)"),
         ("S3_BUCKET", "bucket holding the data; setting it selects the s3 storage by default"),
@@ -114,6 +116,10 @@ struct Settings: Sendable, Equatable {
         let cacheDefaults = ValueCache.Configuration()
         let cacheMaxValueBytes =
             try reader.byteSize("KV_CACHE_MAX_VALUE_BYTES", in: 1...(1 << 30)) ?? cacheDefaults.maxValueBytes
+        var trustedProxies = TrustedProxies.none
+        if let text = reader.string("KV_TRUSTED_PROXIES") {
+            do { trustedProxies = try TrustedProxies(parsing: text) } catch { throw ConfigurationError(variable: "KV_TRUSTED_PROXIES", message: "\(error)") }
+        }
         let defaultServer = ServerConfiguration()
         self.server = ServerConfiguration(
             host: host,
@@ -131,7 +137,8 @@ struct Settings: Sendable, Equatable {
                 ?? defaultServer.maxConnections,
             maxRequestsInFlight: try reader.integer("KV_MAX_IN_FLIGHT", in: 1...1_000_000, expected: "a number from 1 to 1000000")
                 ?? defaultServer.maxRequestsInFlight,
-            maxHeaderBytes: try reader.byteSize("KV_MAX_HEADER_BYTES", in: 1024...(1 << 20)) ?? defaultServer.maxHeaderBytes
+            maxHeaderBytes: try reader.byteSize("KV_MAX_HEADER_BYTES", in: 1024...(1 << 20)) ?? defaultServer.maxHeaderBytes,
+            trustedProxies: trustedProxies
         )
         // The largest request must fit in the budget, or it could never be served. On S3 only
         // values the cache keeps are read whole; larger ones stream (in parts, or to a file).

@@ -123,6 +123,22 @@ import Testing
         #expect((result.stdout + result.stderr).contains("SHUTDOWN_DRAIN_DELAY"))
     }
 
+    @Test("the access log names the client from X-Forwarded-For only when the peer is in KV_TRUSTED_PROXIES")
+    func clientAddress() async throws {
+        let trusting = try ServerProcess(environment: ["KV_STORAGE": "memory", "KV_TRUSTED_PROXIES": "127.0.0.0/8"])
+        _ = try await HTTP.request(trusting.baseURL + "/kv/from-proxy", method: .PUT, headers: [("X-Forwarded-For", "203.0.113.7")], body: [1])
+        #expect(trusting.stop(signal: SIGTERM) == 0)
+        #expect(trusting.log.contains(#""client":"203.0.113.7""#), "\(trusting.log)")
+        let wary = try ServerProcess(environment: ["KV_STORAGE": "memory"])
+        _ = try await HTTP.request(wary.baseURL + "/kv/from-proxy", method: .PUT, headers: [("X-Forwarded-For", "203.0.113.7")], body: [1])
+        #expect(wary.stop(signal: SIGTERM) == 0)
+        #expect(wary.log.contains(#""client":"127.0.0.1""#) && !wary.log.contains("203.0.113.7"), "\(wary.log)")
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(["KV_STORAGE": "memory", "HOST": "127.0.0.1", "PORT": "0", "KV_TRUSTED_PROXIES": "10.0.0.0/33"]) { $1 }
+        let refused = try runToCompletion(arguments: ["serve"], environment: environment)
+        #expect(refused.status == 1 && (refused.stdout + refused.stderr).contains("KV_TRUSTED_PROXIES"))
+    }
+
     @Test("SIGINT with a request that never finishes: the process exits 0 once SHUTDOWN_TIMEOUT has passed")
     func shutdownTimeout() async throws {
         let server = try ServerProcess(environment: ["KV_STORAGE": "memory", "SHUTDOWN_TIMEOUT": "1s"])

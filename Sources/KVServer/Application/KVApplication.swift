@@ -42,7 +42,9 @@ public enum KVApplication {
 
         let router = Router(context: KVRequestContext.self)
         router.add(middleware: RequestIDMiddleware(generate: requestIDs))
-        router.add(middleware: TelemetryMiddleware(routes: routes, metrics: HTTPMetrics(factory: metrics.factory)))
+        router.add(
+            middleware: TelemetryMiddleware(routes: routes, metrics: HTTPMetrics(factory: metrics.factory), trustedProxies: configuration.trustedProxies)
+        )
         router.add(middleware: DeadlineMiddleware(timeout: configuration.requestTimeout))
         router.add(middleware: ErrorMiddleware(routes: routes, maxValueBytes: configuration.maxValueBytes, metrics: metrics.factory))
         router.add(middleware: InFlightLimitMiddleware(limit: configuration.maxRequestsInFlight))

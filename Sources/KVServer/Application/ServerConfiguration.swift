@@ -1,3 +1,5 @@
+import ServerSupport
+
 /// Settings of the HTTP server: what it listens on and the bounds it keeps.
 public struct ServerConfiguration: Sendable, Equatable {
     /// The default value size limit: values are buffered in memory (the backend needs their
@@ -31,6 +33,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxRequestsInFlight: Int
     /// The largest request head (all header fields), in bytes.
     public var maxHeaderBytes: Int
+    /// The proxies whose `X-Forwarded-For` names the client in the access log
+    /// (`KV_TRUSTED_PROXIES`); none by default, so the log shows the connection's peer.
+    public var trustedProxies: TrustedProxies
 
     public init(
         host: String = "127.0.0.1",
@@ -45,7 +50,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         headerTimeout: Duration = .seconds(10),
         maxConnections: Int = 4096,
         maxRequestsInFlight: Int = 1024,
-        maxHeaderBytes: Int = 16 * 1024
+        maxHeaderBytes: Int = 16 * 1024,
+        trustedProxies: TrustedProxies = .none
     ) {
         self.host = host
         self.port = port
@@ -60,5 +66,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.maxConnections = maxConnections
         self.maxRequestsInFlight = maxRequestsInFlight
         self.maxHeaderBytes = maxHeaderBytes
+        self.trustedProxies = trustedProxies
     }
 }

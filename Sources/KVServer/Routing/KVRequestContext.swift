@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import ServerSupport
 
 /// The per-request context of the s3kv HTTP API: Hummingbird's core context plus the request id
@@ -8,9 +9,12 @@ public struct KVRequestContext: RequestIDContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``RequestIDMiddleware`` before any handler runs.
     public var requestID: String
+    /// The connection's peer: the client, or the proxy in front of it.
+    public var remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.remoteAddress = source.channel.remoteAddress
     }
 }

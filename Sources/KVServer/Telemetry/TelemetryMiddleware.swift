@@ -18,6 +18,8 @@ struct TelemetryMiddleware: RouterMiddleware {
 
     let routes: RouteTable
     let metrics: HTTPMetrics
+    /// Whose `X-Forwarded-For` names the client in the access log.
+    let trustedProxies: TrustedProxies
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -42,7 +44,8 @@ struct TelemetryMiddleware: RouterMiddleware {
     ) {
         self.metrics.finish(
             request, logger: context.logger, route: route, method: method, status: status, responseBytes: bytes,
-            duration: ContinuousClock.now - start, quiet: Self.quietRoutes.contains(route)
+            duration: ContinuousClock.now - start, quiet: Self.quietRoutes.contains(route),
+            client: self.trustedProxies.client(peer: context.remoteAddress, forwardedFor: request.headers[values: .init("x-forwarded-for")!])
         )
     }
 }

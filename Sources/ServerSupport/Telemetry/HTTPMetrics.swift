@@ -60,7 +60,8 @@ public final class HTTPMetrics: Sendable {
     /// `quiet` routes, the polled ones, unless it failed with a 5xx). The line's fields are only
     /// gathered when it will be written.
     public func finish(
-        _ request: Request, logger: Logger, route: String, method: String, status: Int, responseBytes: Int?, duration: Duration, quiet: Bool
+        _ request: Request, logger: Logger, route: String, method: String, status: Int, responseBytes: Int?, duration: Duration, quiet: Bool,
+        client: String? = nil
     ) {
         self.record(method: method, route: route, status: status, duration: duration)
         let level: Logger.Level = quiet && status < 500 ? .debug : .info
@@ -74,6 +75,7 @@ public final class HTTPMetrics: Sendable {
         ]
         if let length = request.headers[.contentLength].flatMap(Int.init) { metadata["request_bytes"] = .stringConvertible(length) }
         if let responseBytes { metadata["response_bytes"] = .stringConvertible(responseBytes) }
+        if let client { metadata["client"] = .string(client) }
         logger.log(level: level, "request", metadata: metadata)
     }
 
