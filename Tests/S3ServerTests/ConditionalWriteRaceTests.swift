@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOHTTP1
+import S3Protocol
 import TestSupport
 import Testing
 
@@ -28,6 +29,83 @@ struct ConditionalWriteRaceTests {
                 if status == 200 { winners.append(body) }
             }
             return (statuses, winners)
+        }
+    }
+
+    @Test("DeleteBucket waits for a PUT still receiving its body, then finds the bucket not empty", arguments: ServerStorage.allCases)
+    func deleteBucketWaitsForWrite(storage: ServerStorage) async throws {
+        try await storage.withServer { server in
+            var signed = SigV4Signer.Request(
+                method: "PUT", encodedPath: "/tests/slow", headers: [("host", "127.0.0.1:\(server.port)"), ("content-length", "10")],
+                payloadHash: "UNSIGNED-PAYLOAD"
+            )
+            SigV4Signer(credentials: OwnS3Server.credentials, region: "us-east-1").sign(&signed, date: Date())
+            let head = "PUT /tests/slow HTTP/1.1\r\n" + signed.headers.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
+            let port = server.port
+            let put = Task {
+                try await RawConnection.offThePool {
+                    let connection = try RawConnection(port: port)
+                    connection.send(head + "01234")
+                    Thread.sleep(forTimeInterval: 0.5)
+                    connection.send("56789")
+                    // The connection stays open after the answer; read for a bounded while.
+                    return connection.readToEnd(timeout: .milliseconds(1500))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(150))
+            // The PUT is still receiving its body: the deletion waits for it rather than remove
+            // the bucket under it, then sees its object.
+            let deleted = try await SignedRequest(method: .DELETE, path: "/tests").send(to: server)
+            let answer = try await put.value
+            #expect(answer.text.hasPrefix("HTTP/1.1 200"), "\(answer.text)")
+            #expect(deleted.status == 409 && deleted.code == "BucketNotEmpty", "\(deleted.status) \(deleted.text)")
+            #expect(try await SignedRequest(method: .GET, path: "/tests/slow").send(to: server).body == Array("0123456789".utf8))
+        }
+    }
+
+    @Test("DeleteBucket racing PUTs: the bucket is deleted and no PUT was acknowledged, or it stays with every acknowledged object", arguments: ServerStorage.allCases)
+    func deleteBucketRace(storage: ServerStorage) async throws {
+        try await storage.withServer { server in
+            var outcomes: [String: Int] = [:]
+            for round in 0..<12 {
+                let bucket = "doomed-\(round)"
+                #expect(try await SignedRequest(method: .PUT, path: "/\(bucket)").send(to: server).status == 200)
+                let (deleted, puts) = try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
+                    for writer in 0..<8 {
+                        group.addTask {
+                            // Spread the writes around the deletion, which comes first in some
+                            // rounds and among the writes in others.
+                            try await Task.sleep(for: .milliseconds(1 + writer))
+                            let answer = try await SignedRequest(method: .PUT, path: "/\(bucket)/object-\(writer)", body: Array("w\(writer)".utf8)).send(to: server)
+                            return (writer, answer.status)
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(round % 2 == 0 ? 0 : 4))
+                        return (-1, try await SignedRequest(method: .DELETE, path: "/\(bucket)").send(to: server).status)
+                    }
+                    var deleted = 0
+                    var puts: [Int: Int] = [:]
+                    for try await (writer, status) in group {
+                        if writer < 0 { deleted = status ?? 0 } else { puts[writer] = status }
+                    }
+                    return (deleted, puts)
+                }
+                let acknowledged = puts.filter { $0.value == 200 }.map(\.key)
+                outcomes["delete \(deleted), \(acknowledged.isEmpty ? "no" : "some") PUT acknowledged", default: 0] += 1
+                if deleted == 204 {
+                    #expect(acknowledged.isEmpty, "PUTs \(acknowledged) were acknowledged into a bucket that was deleted")
+                    #expect(try await SignedRequest(method: .HEAD, path: "/\(bucket)").send(to: server).status == 404)
+                } else {
+                    #expect(deleted == 409, "DeleteBucket answered \(deleted)")
+                    for writer in acknowledged {
+                        let read = try await SignedRequest(method: .GET, path: "/\(bucket)/object-\(writer)").send(to: server)
+                        #expect(read.status == 200 && read.body == Array("w\(writer)".utf8), "an acknowledged object is gone")
+                    }
+                }
+                for status in puts.values { #expect([200, 404, 409].contains(status), "a PUT answered \(status)") }
+            }
+            print("DeleteBucket race outcomes: \(outcomes.sorted { $0.key < $1.key })")
         }
     }
 

@@ -24,14 +24,26 @@ public final class BucketRegistry: Sendable {
         let created: Date
     }
 
+    /// The buckets, and what a deletion must wait for.
+    struct State {
+        var buckets: [String: Bucket]
+        /// Object writes in progress, by bucket.
+        var writers: [String: Int] = [:]
+        /// Buckets being deleted: new writes are refused until the deletion ends either way.
+        var closing: Set<String> = []
+    }
+
     public let storage: Storage
-    private let buckets: Mutex<[String: Bucket]>
+    private let state: Mutex<State>
     private let now: @Sendable () -> Date
+    /// How long a deletion waits for writes in progress before it gives up.
+    let drainTimeout: Duration
 
     /// Opens the registry, and on disk every bucket already there.
-    public init(storage: Storage, now: @escaping @Sendable () -> Date = Date.init) throws {
+    public init(storage: Storage, now: @escaping @Sendable () -> Date = Date.init, drainTimeout: Duration = .seconds(30)) throws {
         self.storage = storage
         self.now = now
+        self.drainTimeout = drainTimeout
         var found: [String: Bucket] = [:]
         if case .directory(let root) = storage {
             let directory = Self.bucketsDirectory(root)
@@ -46,24 +58,24 @@ public final class BucketRegistry: Sendable {
                 found[name] = try Self.open(path, created: Self.readCreated(path))
             }
         }
-        self.buckets = Mutex(found)
+        self.state = Mutex(State(buckets: found))
     }
 
     /// Every bucket, by name.
     public func list() -> [(name: String, created: Date)] {
-        self.buckets.withLock { buckets in buckets.map { ($0.key, $0.value.created) } }
+        self.state.withLock { state in state.buckets.map { ($0.key, $0.value.created) } }
             .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
     /// The store of bucket `name`.
     public func store(_ name: String) throws(S3Error) -> any ObjectStore {
-        guard let bucket = self.buckets.withLock({ $0[name] }) else { throw S3ServerErrors.noSuchBucket(name) }
+        guard let bucket = self.state.withLock({ $0.buckets[name] }) else { throw S3ServerErrors.noSuchBucket(name) }
         return bucket.store
     }
 
     /// The store of bucket `name`'s multipart uploads.
     public func uploads(_ name: String) throws(S3Error) -> any ObjectStore {
-        guard let bucket = self.buckets.withLock({ $0[name] }) else { throw S3ServerErrors.noSuchBucket(name) }
+        guard let bucket = self.state.withLock({ $0.buckets[name] }) else { throw S3ServerErrors.noSuchBucket(name) }
         return bucket.uploads
     }
 
@@ -76,8 +88,8 @@ public final class BucketRegistry: Sendable {
     public func create(_ name: String) throws(S3Error) {
         try BucketName.check(name)
         let created = self.now()
-        try self.buckets.withLock { (buckets: inout [String: Bucket]) throws(S3Error) in
-            guard buckets[name] == nil else {
+        try self.state.withLock { (state: inout State) throws(S3Error) in
+            guard state.buckets[name] == nil else {
                 throw S3Error(
                     code: "BucketAlreadyOwnedByYou",
                     message: "Your previous request to create the named bucket succeeded and you already own it.", status: 409
@@ -85,7 +97,7 @@ public final class BucketRegistry: Sendable {
             }
             switch self.storage {
             case .memory:
-                buckets[name] = Bucket(store: MemoryObjectStore(), uploads: MemoryObjectStore(), created: created)
+                state.buckets[name] = Bucket(store: MemoryObjectStore(), uploads: MemoryObjectStore(), created: created)
             case .directory(let root):
                 let directory = Self.bucketsDirectory(root)
                 let staging = directory + "/.creating-" + UUID().uuidString
@@ -94,7 +106,7 @@ public final class BucketRegistry: Sendable {
                     try String(created.timeIntervalSince1970).write(toFile: staging + "/created", atomically: true, encoding: .utf8)
                     try SQLiteObjectStore(directory: staging).close()
                     try FileManager.default.moveItem(atPath: staging, toPath: directory + "/" + name)
-                    buckets[name] = try Self.open(directory + "/" + name, created: created)
+                    state.buckets[name] = try Self.open(directory + "/" + name, created: created)
                 } catch {
                     try? FileManager.default.removeItem(atPath: staging)
                     throw S3Error(code: "InternalError", message: "the bucket could not be created: \(error)", status: 500)
@@ -103,19 +115,64 @@ public final class BucketRegistry: Sendable {
         }
     }
 
+    /// Runs `body`, a write to an object of bucket `name`, as one the bucket's deletion waits
+    /// for: a deletion never removes a bucket while a write into it is still going, so no write
+    /// is acknowledged into a bucket that is then deleted.
+    ///
+    /// - Throws: `NoSuchBucket`, or `OperationAborted` (409, retry) while the bucket is being
+    ///   deleted.
+    public func whileWriting<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        try self.state.withLock { (state: inout State) throws(S3Error) in
+            guard state.buckets[name] != nil else { throw S3ServerErrors.noSuchBucket(name) }
+            guard !state.closing.contains(name) else { throw Self.operationAborted }
+            state.writers[name, default: 0] += 1
+        }
+        defer {
+            self.state.withLock { state in
+                state.writers[name, default: 1] -= 1
+                if state.writers[name] == 0 { state.writers[name] = nil }
+            }
+        }
+        return try await body()
+    }
+
+    static let operationAborted = S3Error(
+        code: "OperationAborted", message: "A conflicting conditional operation is currently in progress against this resource. Try again.",
+        status: 409
+    )
+
     /// Deletes bucket `name`, which must be empty.
+    ///
+    /// New writes are refused while it runs; the writes already in progress are waited for (at
+    /// most ``drainTimeout``), then the bucket is checked for objects once more and removed.
     public func delete(_ name: String) async throws(S3Error) {
         let store = try self.store(name)
         try await Self.checkEmpty(store, name: name)
-        guard let removed = self.buckets.withLock({ $0.removeValue(forKey: name) }) else { throw S3ServerErrors.noSuchBucket(name) }
-        // A write that raced the check lands before the removal; look once more, and keep the
-        // bucket if one did.
+        try self.state.withLock { (state: inout State) throws(S3Error) in
+            guard state.buckets[name] != nil else { throw S3ServerErrors.noSuchBucket(name) }
+            guard !state.closing.contains(name) else { throw Self.operationAborted }
+            state.closing.insert(name)
+        }
+        let reopen = { _ = self.state.withLock { $0.closing.remove(name) } }
+        let deadline = ContinuousClock.now + self.drainTimeout
+        while self.state.withLock({ $0.writers[name] ?? 0 }) > 0 {
+            guard ContinuousClock.now < deadline else {
+                reopen()
+                throw Self.operationAborted
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         do {
             try await Self.checkEmpty(store, name: name)
         } catch {
-            self.buckets.withLock { $0[name] = removed }
+            reopen()
             throw error
         }
+        let removed = self.state.withLock { state in
+            state.closing.remove(name)
+            return state.buckets.removeValue(forKey: name)
+        }
+        guard let removed else { throw S3ServerErrors.noSuchBucket(name) }
         if case .directory(let root) = self.storage, let sqlite = removed.store as? SQLiteObjectStore {
             try? sqlite.close()
             try? (removed.uploads as? SQLiteObjectStore)?.close()
