@@ -51,12 +51,25 @@ struct ClusterTests {
         }
     }
 
-    @Test("s3kv verify passes through nginx against the three instances")
+    @Test("s3kv verify passes through nginx against the three instances; request ids pass through nginx")
     func verifyThroughTheBalancer() async throws {
         try await Cluster.with(instances: 3) { cluster in
             let run = try await VerifyEndToEndTests.verify(["--url", cluster.url])
             #expect(run.status == 0, "\(run.stdout)")
             #expect(run.stdout.contains("PASSED"))
+            // A request id set by the client passes through nginx to the instance and back; one
+            // without gets nginx's, which the instance keeps.
+            let given = try await HTTP.request(cluster.url + "/kv/cluster/id", method: .PUT, headers: [("X-Request-ID", "client-id-1")], body: [1])
+            #expect(given.header("x-request-id") == "client-id-1")
+            let made = try await HTTP.request(cluster.url + "/kv/cluster/id", method: .GET)
+            let id = try #require(made.header("x-request-id"))
+            #expect(id.count == 32 && id.allSatisfy(\.isHexDigit), "\(id)")
+            var logged = false
+            for _ in 0..<50 where !logged {
+                logged = cluster.nginx.accessLog.contains("request_id=\(id)")
+                if !logged { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(logged, "nginx's log and the instance share the id")
         }
     }
 
