@@ -25,6 +25,8 @@ struct S3ServerCommand: AsyncParsableCommand {
               S3_SERVER_ACCESS_KEY      the access key id clients sign with
               S3_SERVER_SECRET_KEY      its secret
               S3_SERVER_ALLOW_ANONYMOUS true to serve unsigned requests too (false)
+              S3_SERVER_DOMAIN          domain of virtual-hosted addressing, e.g. s3.localhost
+                                        (photos.s3.localhost is bucket photos); unset: path-style only
               LOG_LEVEL                 trace ... critical (info)
               LOG_FORMAT                json or text (json)
 
@@ -51,6 +53,13 @@ struct S3ServerCommand: AsyncParsableCommand {
             configuration.port = number
         }
         configuration.region = value("S3_SERVER_REGION") ?? "us-east-1"
+        if let domain = value("S3_SERVER_DOMAIN") {
+            let labels = domain.lowercased().split(separator: ".", omittingEmptySubsequences: false)
+            guard !labels.isEmpty, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" } }) else {
+                throw ValidationError("S3_SERVER_DOMAIN: '\(domain)' is not a domain name such as s3.localhost")
+            }
+            configuration.domain = domain.lowercased()
+        }
         switch value("S3_SERVER_ALLOW_ANONYMOUS")?.lowercased() {
         case nil, "false", "0", "no": configuration.allowAnonymous = false
         case "true", "1", "yes": configuration.allowAnonymous = true

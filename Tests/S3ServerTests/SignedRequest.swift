@@ -18,6 +18,8 @@ struct SignedRequest {
     var date = Date()
     /// The payload hash signed; by default the body's.
     var payloadHash: String?
+    /// The Host header; by default the server's loopback address.
+    var host: String?
 
     /// What came back: the status, headers, body and, for an error, S3's code.
     struct Answer {
@@ -40,7 +42,7 @@ struct SignedRequest {
     func send(to server: OwnS3Server.Running) async throws -> Answer {
         var signed = SigV4Signer.Request(
             method: self.method.rawValue, encodedPath: SigV4Signer.encodePath(self.path), query: self.query,
-            headers: [("host", "127.0.0.1:\(server.port)")] + self.headers, payloadHash: self.payloadHash ?? SigV4Signer.payloadHash(self.body)
+            headers: [("host", self.host ?? "127.0.0.1:\(server.port)")] + self.headers, payloadHash: self.payloadHash ?? SigV4Signer.payloadHash(self.body)
         )
         SigV4Signer(credentials: self.credentials, region: "us-east-1").sign(&signed, date: self.date)
         var request = HTTPClientRequest(url: self.url(server, query: self.query))

@@ -33,12 +33,13 @@ public enum OwnS3Server {
     }
 
     /// Runs `body` with a fresh server, its buckets on disk under `directory` or in memory.
-    public static func withServer(directory: String? = nil, _ body: (Running) async throws -> Void) async throws {
+    /// - Parameter domain: the domain of virtual-hosted addressing, if any.
+    public static func withServer(directory: String? = nil, domain: String? = nil, _ body: (Running) async throws -> Void) async throws {
         let buckets = try BucketRegistry(storage: directory.map { .directory($0) } ?? .memory)
         let port = Mutex<Int?>(nil)
         let app = S3ServerApplication.make(
             buckets: buckets,
-            configuration: S3ServerConfiguration(port: 0, credentials: [credentials]),
+            configuration: S3ServerConfiguration(port: 0, credentials: [credentials], domain: domain),
             logger: Logger(label: "own-s3-test"),
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }
         )

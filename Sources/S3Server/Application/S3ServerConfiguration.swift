@@ -20,11 +20,14 @@ public struct S3ServerConfiguration: Sendable {
     public var headerTimeout: Duration
     /// How long a connection may sit idle between requests.
     public var idleTimeout: Duration
+    /// The domain of virtual-hosted addressing: `photos.<domain>` is bucket `photos`. Nil
+    /// serves path-style only.
+    public var domain: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 9000, region: String = "us-east-1", credentials: [AWSCredentials] = [],
         allowAnonymous: Bool = false, maximumClockSkew: TimeInterval = 900, maximumObjectBytes: Int = 5 << 30,
-        headerTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60)
+        headerTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60), domain: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -35,5 +38,6 @@ public struct S3ServerConfiguration: Sendable {
         self.maximumObjectBytes = maximumObjectBytes
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.domain = domain
     }
 }

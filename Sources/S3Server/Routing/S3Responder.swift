@@ -66,7 +66,7 @@ public struct S3Responder: HTTPResponder {
         if let response = self.operations.respond(path: request.uri.path, method: request.method) { return (response, request.uri.path) }
         var route = "Invalid"
         do {
-            let s3 = try S3Request(request)
+            let s3 = try S3Request(request, domain: self.configuration.domain)
             route = S3Operation.name(request.method, s3, copySource: request.headers[.init("x-amz-copy-source")!] != nil)
             let verified = try self.authenticate(request)
             return (try await self.dispatch(request, s3, verified: verified, context: context), route)
