@@ -52,7 +52,16 @@ struct ConditionalWriteRaceTests {
                     return connection.readToEnd(timeout: .milliseconds(1500))
                 }
             }
-            try await Task.sleep(for: .milliseconds(150))
+            // Wait (bounded) until the PUT is being served: two requests in flight, it and the
+            // metrics request asking.
+            var inFlight = 0.0
+            for _ in 0..<200 where inFlight < 2 {
+                let metrics = try await HTTPClientRequestFactory.send(HTTPClientRequestFactory.plain(server.endpoint + "/_s3kv/metrics")).text
+                inFlight = metrics.split(separator: "\n").first { $0.hasPrefix("s3kv_http_requests_in_flight ") }
+                    .flatMap { Double($0.split(separator: " ")[1]) } ?? 0
+                if inFlight < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            try #require(inFlight >= 2, "the PUT never reached the server")
             // The PUT is still receiving its body: the deletion waits for it rather than remove
             // the bucket under it, then sees its object.
             let deleted = try await SignedRequest(method: .DELETE, path: "/tests").send(to: server)
