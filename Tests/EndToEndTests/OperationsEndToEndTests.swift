@@ -58,7 +58,9 @@ import Testing
 
     @Test("SIGTERM: in-flight requests complete, new connections are refused, the process exits 0")
     func gracefulShutdown() async throws {
-        let server = try ServerProcess(environment: ["KV_STORAGE": "memory", "SHUTDOWN_TIMEOUT": "20s"])
+        // A request timeout far beyond the test's own steps: on a loaded machine they can take
+        // seconds, and this test is about shutdown, not deadlines.
+        let server = try ServerProcess(environment: ["KV_STORAGE": "memory", "SHUTDOWN_TIMEOUT": "20s", "KV_REQUEST_TIMEOUT": "60s"])
         let length = 64 * 1024
         let uploads = (0..<4).map { SlowUpload(url: server.baseURL + "/kv/slow-\($0)", length: length) }
         try await Self.waitForInFlight(4, server: server)
