@@ -42,29 +42,39 @@ struct ConditionalWriteRaceTests {
             SigV4Signer(credentials: OwnS3Server.credentials, region: "us-east-1").sign(&signed, date: Date())
             let head = "PUT /tests/slow HTTP/1.1\r\n" + signed.headers.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
             let port = server.port
+            // The body's second half waits for the test's signal (bounded), so the PUT is in
+            // flight for as long as the test needs, however loaded the machine is.
+            let release = DispatchSemaphore(value: 0)
             let put = Task {
                 try await RawConnection.offThePool {
                     let connection = try RawConnection(port: port)
                     connection.send(head + "01234")
-                    Thread.sleep(forTimeInterval: 0.5)
+                    _ = release.wait(timeout: .now() + 60)
                     connection.send("56789")
                     // The connection stays open after the answer; read for a bounded while.
                     return connection.readToEnd(timeout: .milliseconds(1500))
                 }
             }
-            // Wait (bounded) until the PUT is being served: two requests in flight, it and the
-            // metrics request asking.
-            var inFlight = 0.0
-            for _ in 0..<200 where inFlight < 2 {
-                let metrics = try await HTTPClientRequestFactory.send(HTTPClientRequestFactory.plain(server.endpoint + "/_s3kv/metrics")).text
-                inFlight = metrics.split(separator: "\n").first { $0.hasPrefix("s3kv_http_requests_in_flight ") }
-                    .flatMap { Double($0.split(separator: " ")[1]) } ?? 0
-                if inFlight < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            /// Polls (bounded) until `count` requests are in flight, the asking one included.
+            func awaitInFlight(_ count: Double) async throws -> Bool {
+                for _ in 0..<500 {
+                    let metrics = try await HTTPClientRequestFactory.send(HTTPClientRequestFactory.plain(server.endpoint + "/_s3kv/metrics")).text
+                    let inFlight = metrics.split(separator: "\n").first { $0.hasPrefix("s3kv_http_requests_in_flight ") }
+                        .flatMap { Double($0.split(separator: " ")[1]) } ?? 0
+                    if inFlight >= count { return true }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                return false
             }
-            try #require(inFlight >= 2, "the PUT never reached the server")
-            // The PUT is still receiving its body: the deletion waits for it rather than remove
-            // the bucket under it, then sees its object.
-            let deleted = try await SignedRequest(method: .DELETE, path: "/tests").send(to: server)
+            try #require(try await awaitInFlight(2), "the PUT never reached the server")
+            // The PUT is still receiving its body: the deletion must wait for it rather than
+            // remove the bucket under it, then see its object.
+            let deletion = Task { try await SignedRequest(method: .DELETE, path: "/tests").send(to: server) }
+            // Once the deletion is waiting too (a deletion that does not wait has answered by
+            // then, and the poll gives up), the PUT may finish.
+            _ = try await awaitInFlight(3)
+            release.signal()
+            let deleted = try await deletion.value
             let answer = try await put.value
             #expect(answer.text.hasPrefix("HTTP/1.1 200"), "\(answer.text)")
             #expect(deleted.status == 409 && deleted.code == "BucketNotEmpty", "\(deleted.status) \(deleted.text)")
