@@ -142,6 +142,7 @@ let package = Package(
         .target(
             name: "KVVerify",
             dependencies: [
+                "WireFormat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -14,7 +14,6 @@ backend does not share s3kv's cores, and moto is single-threaded Python whose th
 with every cycle the load generator or s3kv takes from its core.
 """
 
-import json
 import os
 import re
 import shutil
@@ -35,7 +34,6 @@ VALUE = b"v" * int(os.environ.get("VALUE_BYTES", "100"))
 WRITE_ID_BYTES = 16
 KEYS = 1000
 WORK = tempfile.mkdtemp(prefix="s3kv-bench-")
-HERE = os.path.dirname(os.path.abspath(__file__))
 processes = []
 CPUS = sorted(os.sched_getaffinity(0))
 PIN_BACKEND = os.environ.get("PIN_BACKEND", "1") == "1" and len(CPUS) >= 2
@@ -86,17 +84,7 @@ def http_requests(base):
 
 
 def wrk(url, script, connections=CONNECTIONS, duration=DURATION, env=None, allow_errors=False, cpus=None):
-    arguments = [
-        "wrk", "-t", str(THREADS), "-c", str(connections), "-d", duration, "--timeout", "10s", "--latency",
-        "-s", os.path.join(HERE, "wrk", script), url,
-    ]
-    output = subprocess.run(
-        arguments, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True, preexec_fn=on_cpus(cpus)
-    ).stdout
-    result = json.loads(output.strip().splitlines()[-1])
-    if result["errors"] and not allow_errors:
-        raise SystemExit(f"wrk saw {result['errors']} errors against {url}:\n{output}")
-    return {"rps": result["requests"] / (result["duration_us"] / 1e6), "p50": result["p50"] / 1000, "p99": result["p99"] / 1000}
+    return benchlib.wrk(url, script, connections, duration, THREADS, env=env, allow_errors=allow_errors, cpus=cpus)
 
 
 def s3kv(env, name, cpus=None):

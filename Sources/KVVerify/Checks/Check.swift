@@ -38,3 +38,9 @@ public struct CheckFailure: Error, Sendable, CustomStringConvertible {
 func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(CheckFailure) {
     guard condition else { throw CheckFailure(message()) }
 }
+
+/// Unwraps `value`, or fails the check with `message`.
+func require<T>(_ value: T?, _ message: @autoclosure () -> String) throws(CheckFailure) -> T {
+    guard let value else { throw CheckFailure(message()) }
+    return value
+}

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import WireFormat
 
 /// Operations on many keys: listing in pages with cursors and a delimiter, batch writes and
 /// batch deletes.
@@ -84,7 +85,7 @@ enum CollectionChecks {
         throw CheckFailure("the listing of \(prefix) did not end within 10,000 pages")
     }
 
-    static func encode(_ text: String) -> String { KVClient.percentEncoded(Array(text.utf8), keepingSlash: false) }
+    static func encode(_ text: String) -> String { PercentEncoding.encode(text.utf8) }
 
     static func json(_ object: [String: Any]) throws -> [UInt8] {
         Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))

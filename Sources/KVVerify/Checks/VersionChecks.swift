@@ -33,8 +33,3 @@ enum VersionChecks {
     }
 }
 
-/// Unwraps `value`, or fails the check with `message`.
-func require<T>(_ value: T?, _ message: @autoclosure () -> String) throws(CheckFailure) -> T {
-    guard let value else { throw CheckFailure(message()) }
-    return value
-}

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import WireFormat
 
 /// The smallest client of the KV API that the checks need: one request, its whole answer.
 ///
@@ -46,29 +47,6 @@ struct KVClient: Sendable {
     /// The path of `key` under `/kv/`, each byte other than S3's unreserved ones and `/`
     /// percent-encoded, so the server decodes exactly these bytes.
     static func path(_ key: String, query: String? = nil) -> String {
-        "/kv/" + Self.percentEncoded(Array(key.utf8)) + (query.map { "?" + $0 } ?? "")
-    }
-
-    static func percentEncoded(_ bytes: [UInt8], keepingSlash: Bool = true) -> String {
-        var encoded = ""
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where keepingSlash:
-                encoded.append("/")
-            default:
-                encoded += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
-            }
-        }
-        return encoded
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        "/kv/" + PercentEncoding.encode(key.utf8, keepSlash: true) + (query.map { "?" + $0 } ?? "")
     }
 }
