@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ObjectStore
 import S3Protocol
 
@@ -67,6 +68,11 @@ public final class S3Client: Sendable {
         // own backoff grows with every refusal of an outage and outlasts it by up to a minute.
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.decompression = .disabled
+        if let caFile = configuration.caFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(caFile)]
+            httpConfiguration.tlsConfiguration = tls
+        }
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         httpConfiguration.timeout.read = nil
         self.patientHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import S3Protocol
 
 /// How to reach a bucket: endpoint, addressing, credentials and the client's limits.
@@ -48,6 +49,9 @@ public struct S3Configuration: Sendable {
     /// The largest object one CopyObject copies (S3's limit, 5 GiB); a larger one is copied in
     /// parts with UploadPartCopy.
     public var maximumCopyBytes: Int
+    /// A PEM file of CA certificates trusted for an https endpoint besides the system's: a
+    /// MinIO or s3kv s3-server with a certificate of a private CA (`S3_CA_FILE`).
+    public var caFile: String?
 
     /// - Parameter endpoint: for example `http://127.0.0.1:9000` or `https://s3.eu-west-1.amazonaws.com`.
     public init(
@@ -101,5 +105,19 @@ public struct S3Configuration: Sendable {
             return "/" + SigV4Signer.uriEncode(self.bucket) + (key == nil ? "" : keyPath)
         }
         return keyPath
+    }
+}
+
+extension S3Configuration {
+    /// Checks that `path` holds PEM certificates, so a wrong `S3_CA_FILE` stops start-up
+    /// instead of failing every request's handshake.
+    public static func checkCAFile(_ path: String) throws(S3Error) {
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw S3Error(code: "InvalidCAFile", message: "\(path) is not a readable PEM file of certificates (\(error))", status: 0)
+        }
+        guard !certificates.isEmpty else { throw S3Error(code: "InvalidCAFile", message: "\(path) holds no certificate", status: 0) }
     }
 }

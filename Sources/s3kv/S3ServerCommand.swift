@@ -27,6 +27,9 @@ struct S3ServerCommand: AsyncParsableCommand {
               S3_SERVER_ALLOW_ANONYMOUS true to serve unsigned requests too (false)
               S3_SERVER_DOMAIN          domain of virtual-hosted addressing, e.g. s3.localhost
                                         (photos.s3.localhost is bucket photos); unset: path-style only
+              TLS_CERT_FILE             PEM certificate chain to serve HTTPS with (with TLS_KEY_FILE);
+                                        read again on SIGHUP. Unset: plain HTTP
+              TLS_KEY_FILE              PEM private key of TLS_CERT_FILE
               LOG_LEVEL                 trace ... critical (info)
               LOG_FORMAT                json or text (json)
 
@@ -108,9 +111,11 @@ struct S3ServerCommand: AsyncParsableCommand {
         for case (let name, let value?) in flags { environment[name] = value }
         let configuration: S3ServerConfiguration
         let buckets: BucketRegistry
+        let tls: TLSCertificates?
         do {
             let (settings, storage) = try Self.settings(environment)
             configuration = settings
+            tls = try TLSFiles(EnvironmentReader(environment))?.load()
             buckets = try BucketRegistry(storage: storage)
         } catch {
             ServeCommand.exit(withMessage: "invalid configuration: \(error)")
@@ -129,17 +134,24 @@ struct S3ServerCommand: AsyncParsableCommand {
         let storageDescription = "\(buckets.storage)"
         let app = S3ServerApplication.make(
             buckets: buckets, configuration: configuration, logger: logger, metrics: metrics, draining: { draining.isDraining },
+            tls: tls,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info(
-                    "s3kv s3-server listening on \(configuration.host):\(port)",
+                    "s3kv s3-server listening on \(tls == nil ? "http" : "https")://\(configuration.host):\(port)",
                     metadata: ["storage": "\(storageDescription)", "anonymous": "\(configuration.allowAnonymous)"]
                 )
             }
         )
         // Services hear of shutdown last to first: readiness turns off before the server drains.
+        let reload = ReloadService(
+            actions: tls.map { certificates in
+                [.init(name: "TLS certificate") { try certificates.reload(); return certificates.certificatePath }]
+            } ?? [],
+            logger: logger
+        )
         let group = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: draining)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            services: [.init(service: app), .init(service: draining), .init(service: reload)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
         try await ServiceGroup(configuration: group).run()
     }

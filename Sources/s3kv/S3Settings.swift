@@ -14,6 +14,8 @@ struct S3Settings: Sendable, Equatable {
     var multipartThreshold: Int
     var partSize: Int
     var uploadConcurrency: Int
+    /// CA certificates to trust besides the system's.
+    var caFile: String?
 
     init(_ reader: EnvironmentReader) throws(ConfigurationError) {
         guard let bucket = reader.string("S3_BUCKET") else {
@@ -44,6 +46,10 @@ struct S3Settings: Sendable, Equatable {
         self.partSize = try reader.byteSize("KV_S3_PART_SIZE", in: (5 << 20)...(5 << 30)) ?? (8 << 20)
         self.uploadConcurrency =
             try reader.integer("KV_S3_UPLOAD_CONCURRENCY", in: 1...64, expected: "a number of parts from 1 to 64") ?? 4
+        self.caFile = reader.string("S3_CA_FILE")
+        if let caFile = self.caFile {
+            do { try S3Configuration.checkCAFile(caFile) } catch { throw ConfigurationError(variable: "S3_CA_FILE", message: error.message) }
+        }
         do {
             _ = try self.clientConfiguration()
         } catch {
@@ -59,6 +65,7 @@ struct S3Settings: Sendable, Equatable {
         configuration.multipartThreshold = self.multipartThreshold
         configuration.partSize = self.partSize
         configuration.uploadConcurrency = self.uploadConcurrency
+        configuration.caFile = self.caFile
         return configuration
     }
 }

@@ -84,20 +84,24 @@ struct ServeCommand: AsyncParsableCommand {
         let sweeper = ExpirySweepService(
             sweeper: ExpirySweeper(store: store), interval: settings.sweepInterval, metrics: metrics.factory, logger: logger
         )
+        let access = Self.accessControl(settings, logger: logger)
         let draining = DrainState(delay: settings.shutdownDrainDelay)
         let app = KVApplication.make(
             store: store,
             configuration: settings.server,
             metrics: metrics,
             logger: logger,
-            services: [sweeper],
+            services: [sweeper, access.reload],
             draining: { draining.isDraining },
+            tokens: access.tokens,
+            tls: access.tls,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.server.port
                 logger.info(
-                    "s3kv listening on \(settings.server.host):\(port)",
+                    "s3kv listening on \(access.tls == nil ? "http" : "https")://\(settings.server.host):\(port)",
                     metadata: [
                         "storage": "\(backend.description)", "port": .stringConvertible(port),
+                        "tls": .stringConvertible(access.tls != nil), "tokens": .stringConvertible(access.tokens?.count ?? 0),
                         "startup_ms": .stringConvertible(Int(Date().timeIntervalSince(startTime) * 1000)),
                     ]
                 )
@@ -126,6 +130,46 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard failure == nil else { throw ExitCode.failure }
         logger.info("s3kv stopped")
+    }
+
+    /// The token table and the certificate, read at start (a bad file stops start-up), and the
+    /// service that reads them again on SIGHUP.
+    static func accessControl(
+        _ settings: Settings, logger: Logger
+    ) -> (tokens: AccessTokens?, tls: TLSCertificates?, reload: ReloadService) {
+        var actions: [ReloadService.Action] = []
+        var tokens: AccessTokens?
+        if let path = settings.tokensFile {
+            do {
+                let table = AccessTokens(try AccessTokenFile.load(path: path))
+                actions.append(.init(name: "token file") {
+                    let entries = try AccessTokenFile.load(path: path)
+                    table.replace(with: entries)
+                    return "\(entries.count) tokens"
+                })
+                tokens = table
+            } catch {
+                Self.exit(withMessage: "invalid configuration: KV_AUTH_TOKENS_FILE: \(error)")
+            }
+        } else {
+            logger.warning(
+                "access control is off: KV_AUTH_TOKENS_FILE is not set, so anyone who can reach this port can read, write and delete every key"
+            )
+        }
+        var tls: TLSCertificates?
+        if let files = settings.tls {
+            do {
+                let certificates = try files.load()
+                actions.append(.init(name: "TLS certificate") {
+                    try certificates.reload()
+                    return certificates.certificatePath
+                })
+                tls = certificates
+            } catch {
+                Self.exit(withMessage: "invalid configuration: \(error)")
+            }
+        }
+        return (tokens, tls, ReloadService(actions: actions, logger: logger))
     }
 
     /// Sends every log line to standard output in the configured format, tagged with the id of

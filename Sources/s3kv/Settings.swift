@@ -47,6 +47,10 @@ struct Settings: Sendable, Equatable {
     var sweepInterval: Duration
     /// The S3 settings; set when `storage` is `.s3`.
     var s3: S3Settings?
+    /// The token file; nil turns access control off.
+    var tokensFile: String?
+    /// The certificate and key to serve HTTPS with; nil for plain HTTP.
+    var tls: TLSFiles?
 
     /// The variables read, with what each does; `--help` and the README list the same.
     static let variables: [(name: String, help: String)] = [
@@ -77,6 +81,13 @@ struct Settings: Sendable, Equatable {
         ("SHUTDOWN_TIMEOUT", "how long in-flight requests may run after SIGTERM or SIGINT, e.g. 25s (default 25s)"),
         ("KV_TRUSTED_PROXIES", "proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client in the access log (default none)"),
         ("SHUTDOWN_DRAIN_DELAY", "how long to keep serving after SIGTERM with /ready at 503, before refusing connections; under SHUTDOWN_TIMEOUT (default 0)"),
+        ("KV_AUTH_TOKENS_FILE", "JSON file of bearer tokens (name, scope, prefix, sha256); unset: no access control. Reloaded on SIGHUP"),
+        ("KV_AUTH_REQUIRED", "true | false: refuse to start without KV_AUTH_TOKENS_FILE (default false)"),
+        ("KV_AUTH_OPEN_ENDPOINTS", "endpoints served without a token, of /ready,/metrics,/openapi.json,/docs, or none (default /ready,/openapi.json,/docs)"),
+        ("KV_AUTH_FAILURE_BURST", "failed authentications an address may make before it is slowed; 0 never slows (default 10)"),
+        ("KV_AUTH_FAILURE_INTERVAL", "how long a slowed address waits for each further attempt, e.g. 1s (default 1s)"),
+        ("TLS_CERT_FILE", "PEM certificate chain to serve HTTPS with, with TLS_KEY_FILE; reloaded on SIGHUP (default: plain HTTP)"),
+        ("TLS_KEY_FILE", "PEM private key of TLS_CERT_FILE"),
         ("S3_ENDPOINT", "S3 endpoint URL (fallback AWS_ENDPOINT_URL; default https://s3.<region>.amazonaws.com)"),
         ("S3_BUCKET", "bucket holding the data; setting it selects the s3 storage by default"),
         ("S3_ACCESS_KEY", "access key id (fallback AWS_ACCESS_KEY_ID)"),
@@ -85,6 +96,7 @@ struct Settings: Sendable, Equatable {
         ("S3_REGION", "signing region (fallback AWS_REGION, AWS_DEFAULT_REGION; default us-east-1)"),
         ("S3_PREFIX", "prefix for every object name, e.g. team-a/ (default none)"),
         ("S3_FORCE_PATH_STYLE", "true | false: path-style addressing (default true with S3_ENDPOINT, else false)"),
+        ("S3_CA_FILE", "PEM file of the CA certificates to trust for an https S3_ENDPOINT, besides the system's (default: system's only)"),
         ("S3_CREATE_BUCKET", "true | false: create the bucket at start when missing (default false)"),
         ("KV_S3_MULTIPART_THRESHOLD", "values from this size (or of unknown length, past it) go up in parts, 5MiB to 5GiB (default 16MiB)"),
         ("KV_S3_PART_SIZE", "size of each part of a multipart upload, 5MiB to 5GiB (default 8MiB)"),
@@ -121,6 +133,7 @@ struct Settings: Sendable, Equatable {
             do { trustedProxies = try TrustedProxies(parsing: text) } catch { throw ConfigurationError(variable: "KV_TRUSTED_PROXIES", message: "\(error)") }
         }
         let defaultServer = ServerConfiguration()
+        let access = try AccessSettings.configuration(reader)
         self.server = ServerConfiguration(
             host: host,
             port: port,
@@ -138,7 +151,8 @@ struct Settings: Sendable, Equatable {
             maxRequestsInFlight: try reader.integer("KV_MAX_IN_FLIGHT", in: 1...1_000_000, expected: "a number from 1 to 1000000")
                 ?? defaultServer.maxRequestsInFlight,
             maxHeaderBytes: try reader.byteSize("KV_MAX_HEADER_BYTES", in: 1024...(1 << 20)) ?? defaultServer.maxHeaderBytes,
-            trustedProxies: trustedProxies
+            trustedProxies: trustedProxies,
+            access: access
         )
         // The largest request must fit in the budget, or it could never be served. On S3 only
         // values the cache keeps are read whole; larger ones stream (in parts, or to a file).
@@ -186,6 +200,11 @@ struct Settings: Sendable, Equatable {
         self.store = KVStoreConfiguration(versionHistory: history, cache: cache, backgroundTimeout: self.server.requestTimeout)
         self.sweepInterval = try reader.duration("KV_SWEEP_INTERVAL", allowZero: false) ?? .seconds(60)
         self.s3 = self.storage == .s3 ? try S3Settings(reader) : nil
+        self.tokensFile = reader.string("KV_AUTH_TOKENS_FILE")
+        if self.tokensFile == nil, try reader.boolean("KV_AUTH_REQUIRED") == true {
+            throw ConfigurationError(variable: "KV_AUTH_TOKENS_FILE", message: "required when KV_AUTH_REQUIRED is true")
+        }
+        self.tls = try TLSFiles(reader)
         if let s3, let configuration = try? s3.clientConfiguration() {
             // One streamed upload must fit in the budget too.
             let uploadNeed = S3ObjectStore.streamBufferBytes(configuration)

@@ -36,6 +36,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// The proxies whose `X-Forwarded-For` names the client in the access log
     /// (`KV_TRUSTED_PROXIES`); none by default, so the log shows the connection's peer.
     public var trustedProxies: TrustedProxies
+    /// Which operational endpoints stay open when access control is on, and how failed
+    /// authentications are slowed.
+    public var access: AccessConfiguration
 
     public init(
         host: String = "127.0.0.1",
@@ -51,7 +54,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         maxConnections: Int = 4096,
         maxRequestsInFlight: Int = 1024,
         maxHeaderBytes: Int = 16 * 1024,
-        trustedProxies: TrustedProxies = .none
+        trustedProxies: TrustedProxies = .none,
+        access: AccessConfiguration = .init()
     ) {
         self.host = host
         self.port = port
@@ -67,5 +71,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.maxRequestsInFlight = maxRequestsInFlight
         self.maxHeaderBytes = maxHeaderBytes
         self.trustedProxies = trustedProxies
+        self.access = access
     }
 }

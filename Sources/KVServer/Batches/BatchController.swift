@@ -23,7 +23,7 @@ struct BatchController: Sendable {
         let deleting = request.uri.queryParameters.has("delete")
         return try await self.bodies.withBody(request, limit: limit, tooLarge: .batchTooLarge(limit: limit), expansion: Self.bodyExpansion) {
             body in
-            deleting ? try await self.delete(body) : try await self.write(body)
+            deleting ? try await self.delete(body, access: context.access) : try await self.write(body, access: context.access)
         }
     }
 
@@ -46,9 +46,10 @@ struct BatchController: Sendable {
         var items: [Item]
     }
 
-    private func write(_ body: ByteBuffer) async throws -> Response {
+    private func write(_ body: ByteBuffer, access: AccessGrant) async throws -> Response {
         let request = try Self.decode(WriteRequest.self, from: body)
         try Self.checkCount(request.items.count)
+        try Self.checkAccess(request.items.map(\.key), access)
         var writes: [BatchWrite] = []
         var problems: [ItemProblem] = []
         // Keyed by Key, whose identity is its bytes: two spellings of "é" are two keys.
@@ -117,9 +118,10 @@ struct BatchController: Sendable {
         var keys: [String]
     }
 
-    private func delete(_ body: ByteBuffer) async throws -> Response {
+    private func delete(_ body: ByteBuffer, access: AccessGrant) async throws -> Response {
         let request = try Self.decode(DeleteRequest.self, from: body)
         try Self.checkCount(request.keys.count)
+        try Self.checkAccess(request.keys, access)
         var keys: [Key] = []
         var problems: [ItemProblem] = []
         for (index, name) in request.keys.enumerated() {
@@ -147,6 +149,16 @@ struct BatchController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Refuses the whole batch, naming each item, when the token is confined to a prefix and
+    /// some keys are outside it: checked before the items are, so nothing is done.
+    private static func checkAccess(_ keys: [String?], _ access: AccessGrant) throws(APIError) {
+        guard let prefix = access.confinement else { return }
+        let outside = keys.enumerated().compactMap { index, key in
+            key.flatMap { access.permits(key: $0) ? nil : ItemProblem(index: index, key: $0, code: "forbidden", message: "outside '\(prefix)'") }
+        }
+        guard outside.isEmpty else { throw .forbiddenItems(outside, prefix: prefix) }
+    }
 
     private static func decode<Body: Decodable>(_ type: Body.Type, from body: ByteBuffer) throws -> Body {
         do {

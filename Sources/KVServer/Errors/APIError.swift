@@ -14,6 +14,8 @@ public struct APIError: Error, Sendable, Equatable {
     public var headers: HTTPFields
     /// For a refused batch: every bad item.
     public var items: [ItemProblem]?
+    /// For a refusal by access control: why, as `s3kv_auth_failures_total` counts it.
+    var authFailure: AuthFailure?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status

@@ -66,6 +66,9 @@ public struct ErrorMiddleware: RouterMiddleware {
     private func recover(from error: any Error, request: Request, context: Context) -> Response {
         let apiError = self.apiError(for: error, request: request)
         Counter(label: Self.errorsName, dimensions: [("code", apiError.code)], factory: self.metrics).increment()
+        if let reason = apiError.authFailure {
+            Counter(label: AuthorizationMiddleware.failuresName, dimensions: [("reason", reason.rawValue)], factory: self.metrics).increment()
+        }
         if error is CancellationError {
             context.logger.warning("request cut off by shutdown", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
         } else if apiError.status.kind == .serverError {

@@ -26,7 +26,16 @@ struct ListController: Sendable {
             delimiter: try Self.text(raw, "delimiter")
         )
         if scope.delimiter?.isEmpty == true { throw APIError.badRequest("invalid_delimiter", "delimiter must not be empty") }
-        var query = KeyListQuery(prefix: scope.prefix, start: scope.start, end: scope.end, delimiter: scope.delimiter)
+        // A token confined to a prefix lists under it: a shorter prefix (or none) is taken as
+        // the token's, and a prefix beside it lists nothing.
+        var prefix = scope.prefix
+        if let confinement = context.access.confinement, !UTF8Bytes.hasPrefix(prefix.string, confinement) {
+            guard UTF8Bytes.hasPrefix(confinement, prefix.string) else {
+                return try JSONResponse.make(ListResponse(items: [], prefixes: [], nextCursor: nil))
+            }
+            prefix = ObjectName(confinement)
+        }
+        var query = KeyListQuery(prefix: prefix, start: scope.start, end: scope.end, delimiter: scope.delimiter)
         if let text = parameters["limit"] {
             guard let limit = Int(text), (1...KeyListQuery.maximumLimit).contains(limit) else {
                 throw APIError.badRequest(

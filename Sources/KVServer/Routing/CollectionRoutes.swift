@@ -31,7 +31,7 @@ struct CollectionRoutes: Sendable {
 
     /// POST has no meaning for a single key; `/kv/` still answers the empty key's 400 first.
     @Sendable private static func noValueMethod(_ request: Request, _ context: KVRequestContext) async throws -> Response {
-        _ = try KVController.key(of: request)
+        _ = try KVController.key(of: request, context: context)
         throw APIError.methodNotAllowed(request.method, allowed: [.get, .head, .put, .delete])
     }
 

@@ -11,10 +11,14 @@ public struct KVRequestContext: RequestIDContext {
     public var requestID: String
     /// The connection's peer: the client, or the proxy in front of it.
     public var remoteAddress: SocketAddress?
+    /// What the request's token allows; set by ``AuthenticationMiddleware`` when access
+    /// control is on.
+    public var access: AccessGrant
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.remoteAddress = source.channel.remoteAddress
+        self.access = .unrestricted
     }
 }

@@ -9,6 +9,7 @@ public enum KVMetrics {
     public static let help: [String: String] = InstrumentedObjectStore.metricHelp
         .merging(ValueCache.metricHelp) { first, _ in first }
         .merging(ErrorMiddleware.metricHelp) { first, _ in first }
+        .merging(AuthorizationMiddleware.metricHelp) { first, _ in first }
 
     /// A registry with the KV service's help texts and `help` besides.
     public static func registry(help: [String: String] = [:], startTime: Date = Date()) -> MetricsRegistry {

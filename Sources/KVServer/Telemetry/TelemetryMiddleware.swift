@@ -45,7 +45,8 @@ struct TelemetryMiddleware: RouterMiddleware {
         self.metrics.finish(
             request, logger: context.logger, route: route, method: method, status: status, responseBytes: bytes,
             duration: ContinuousClock.now - start, quiet: Self.quietRoutes.contains(route),
-            client: self.trustedProxies.client(peer: context.remoteAddress, forwardedFor: request.headers[values: .init("x-forwarded-for")!])
+            client: self.trustedProxies.client(peer: context.remoteAddress, forwardedFor: request.headers[values: .xForwardedFor]),
+            token: context.access.tokenName
         )
     }
 }

@@ -30,7 +30,7 @@ struct KVController: Sendable {
     }
 
     func put(_ request: Request, context: KVRequestContext) async throws -> Response {
-        let key = try Self.key(of: request)
+        let key = try Self.key(of: request, context: context)
         let precondition = try ConditionalHeaders.writePrecondition(request.headers)
         let contentType = try ContentTypePolicy.storedContentType(request.headers[.contentType])
         let ttl = try QueryOptions.ttl(request.uri.queryParameters)
@@ -58,7 +58,7 @@ struct KVController: Sendable {
     }
 
     func get(_ request: Request, context: KVRequestContext) async throws -> Response {
-        let key = try Self.key(of: request)
+        let key = try Self.key(of: request, context: context)
         let query = request.uri.queryParameters
         let version = try QueryOptions.version(query)
         if QueryOptions.wantsVersionList(query) {
@@ -169,7 +169,7 @@ struct KVController: Sendable {
     }
 
     func head(_ request: Request, context: KVRequestContext) async throws -> Response {
-        let key = try Self.key(of: request)
+        let key = try Self.key(of: request, context: context)
         let ifNoneMatch = ConditionalHeaders.readPrecondition(request.headers)
         do {
             let info =
@@ -187,7 +187,7 @@ struct KVController: Sendable {
     }
 
     func delete(_ request: Request, context: KVRequestContext) async throws -> Response {
-        let key = try Self.key(of: request)
+        let key = try Self.key(of: request, context: context)
         let ifMatch = try ConditionalHeaders.deletePrecondition(request.headers)
         try await self.store.delete(key, ifMatch: ifMatch)
         return Response(status: .noContent)
@@ -198,13 +198,17 @@ struct KVController: Sendable {
     /// The key a request names: the raw path after `/kv/`, percent-decoded exactly once to
     /// bytes, so `a/b` and `a%2Fb` name the same key and `%2541` names the key `%41`. The prefix
     /// is matched and stripped by bytes; a raw `/` followed by a combining mark still ends it.
-    static func key(of request: Request) throws -> Key {
+    ///
+    /// A valid key outside the prefix the request's token is confined to is refused with 403.
+    static func key(of request: Request, context: KVRequestContext) throws -> Key {
         let path = request.uri.path
         guard UTF8Bytes.hasPrefix(path, pathPrefix) else { throw APIError.routeNotFound(path) }
         guard let bytes = PercentEncoding.decode(Substring(path).utf8.dropFirst(pathPrefix.utf8.count)) else {
             throw APIError.badRequest("key_invalid_escape", "the key has a malformed percent-escape; '%' must be followed by two hex digits")
         }
-        return try Key(utf8: bytes)
+        let key = try Key(utf8: bytes)
+        try context.authorize(key.rawValue)
+        return key
     }
 
     static func headers(for info: EntryInfo) -> HTTPFields {

@@ -13,18 +13,20 @@ public enum S3ServerApplication {
     /// - Parameters:
     ///   - metrics: the registry the HTTP metrics go to and `/_s3kv/metrics` serves.
     ///   - draining: whether shutdown has begun, for `/_s3kv/ready`.
+    ///   - tls: the certificate to serve HTTPS with; nil for plain HTTP.
     public static func make(
         buckets: BucketRegistry,
         configuration: S3ServerConfiguration,
         logger: Logger,
         metrics: MetricsRegistry = MetricsRegistry(),
         draining: @escaping @Sendable () -> Bool = { false },
+        tls: TLSCertificates? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             responder: S3Responder(buckets: buckets, configuration: configuration, metrics: metrics, draining: draining),
             server: HTTPServerBuilder { responder in
-                GuardedHTTP1Channel(
+                OptionalTLSChannel(GuardedHTTP1Channel(
                     base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
                     headerTimeout: configuration.headerTimeout,
                     rejections: .init(factory: metrics.factory),
@@ -34,7 +36,7 @@ public enum S3ServerApplication {
                         let error = S3Error(code: code, message: refusal.message, status: 400)
                         return ("application/xml", ByteBuffer(bytes: S3Responder.errorDocument(error, requestID: refusal.requestID)))
                     }
-                )
+                ), certificates: tls)
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "s3kv"),
             onServerRunning: onServerRunning,

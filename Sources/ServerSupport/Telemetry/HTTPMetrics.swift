@@ -61,7 +61,7 @@ public final class HTTPMetrics: Sendable {
     /// gathered when it will be written.
     public func finish(
         _ request: Request, logger: Logger, route: String, method: String, status: Int, responseBytes: Int?, duration: Duration, quiet: Bool,
-        client: String? = nil
+        client: @autoclosure () -> String? = nil, token: String? = nil
     ) {
         self.record(method: method, route: route, status: status, duration: duration)
         let level: Logger.Level = quiet && status < 500 ? .debug : .info
@@ -75,7 +75,8 @@ public final class HTTPMetrics: Sendable {
         ]
         if let length = request.headers[.contentLength].flatMap(Int.init) { metadata["request_bytes"] = .stringConvertible(length) }
         if let responseBytes { metadata["response_bytes"] = .stringConvertible(responseBytes) }
-        if let client { metadata["client"] = .string(client) }
+        if let client = client() { metadata["client"] = .string(client) }
+        if let token { metadata["token"] = .string(token) }
         logger.log(level: level, "request", metadata: metadata)
     }
 
