@@ -138,8 +138,8 @@ struct S3ServerCommand: AsyncParsableCommand {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.info(
-                    "s3kv s3-server listening on \(tls == nil ? "http" : "https")://\(configuration.host):\(port)",
-                    metadata: ["storage": "\(storageDescription)", "anonymous": "\(configuration.allowAnonymous)"]
+                    "s3kv s3-server listening on \(configuration.host):\(port)",
+                    metadata: ["storage": "\(storageDescription)", "anonymous": "\(configuration.allowAnonymous)", "tls": "\(tls != nil)"]
                 )
             }
         )

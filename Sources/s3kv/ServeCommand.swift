@@ -98,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.server.port
                 logger.info(
-                    "s3kv listening on \(access.tls == nil ? "http" : "https")://\(settings.server.host):\(port)",
+                    "s3kv listening on \(settings.server.host):\(port)",
                     metadata: [
                         "storage": "\(backend.description)", "port": .stringConvertible(port),
                         "tls": .stringConvertible(access.tls != nil), "tokens": .stringConvertible(access.tokens?.count ?? 0),

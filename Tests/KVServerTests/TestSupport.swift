@@ -21,6 +21,8 @@ func withAPI(
     clock: StoreClock = .system,
     metrics: MetricsRegistry = KVMetrics.registry(),
     logger: Logger = Logger(label: "s3kv.test"),
+    tokens: AccessTokens? = nil,
+    throttle: AuthThrottle? = nil,
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let counter = Mutex(0)
@@ -29,7 +31,9 @@ func withAPI(
         // A generous deadline: a loaded CI machine must not turn slow tests into timeouts.
         configuration: server ?? ServerConfiguration(maxValueBytes: maxValueBytes, requestTimeout: .seconds(120)),
         metrics: metrics,
-        requestIDs: { "req-\(counter.withLock { $0 += 1; return $0 })" }
+        requestIDs: { "req-\(counter.withLock { $0 += 1; return $0 })" },
+        tokens: tokens,
+        throttle: throttle
     )
     try await Application(router: router, logger: logger).test(.router, body)
 }
