@@ -196,7 +196,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "ObjectStore", "KVStore", "S3", "S3Protocol", "S3Server",
+                "ObjectStore", "KVStore", "S3", "S3Protocol", "S3Server", "ServerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -280,10 +280,12 @@ let package = Package(
                 "WireFormat",
                 "ObjectStore",
                 "TestSupport",
+                "ServerSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

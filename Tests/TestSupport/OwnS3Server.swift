@@ -6,6 +6,7 @@ import ObjectStore
 import S3
 import S3Protocol
 import S3Server
+import ServerSupport
 import Synchronization
 import Testing
 
@@ -34,13 +35,15 @@ public enum OwnS3Server {
 
     /// Runs `body` with a fresh server, its buckets on disk under `directory` or in memory.
     /// - Parameter domain: the domain of virtual-hosted addressing, if any.
-    public static func withServer(directory: String? = nil, domain: String? = nil, _ body: (Running) async throws -> Void) async throws {
+    public static func withServer(
+        directory: String? = nil, domain: String? = nil, tls: TLSCertificates? = nil, _ body: (Running) async throws -> Void) async throws {
         let buckets = try BucketRegistry(storage: directory.map { .directory($0) } ?? .memory)
         let port = Mutex<Int?>(nil)
         let app = S3ServerApplication.make(
             buckets: buckets,
             configuration: S3ServerConfiguration(port: 0, credentials: [credentials], domain: domain),
             logger: Logger(label: "own-s3-test"),
+            tls: tls,
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }
         )
         let server = Task { try await app.runService(gracefulShutdownSignals: []) }
@@ -51,7 +54,7 @@ public enum OwnS3Server {
             if bound == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
         let listening = try #require(bound, "the S3 server did not start")
-        try await body(Running(endpoint: "http://127.0.0.1:\(listening)", port: listening))
+        try await body(Running(endpoint: "\(tls == nil ? "http" : "https")://127.0.0.1:\(listening)", port: listening))
     }
 
     /// Runs `body` with a client of a fresh bucket on a fresh server, on disk under `directory`

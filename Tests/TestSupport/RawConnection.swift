@@ -42,6 +42,29 @@ public final class RawConnection {
         shutdown(self.socket, Int32(SHUT_WR))
     }
 
+    /// Reads one response with a `Content-Length` body, leaving the connection open; nil when
+    /// the server closes it or `timeout` passes first.
+    public func readResponse(timeout: Duration) -> String? {
+        var received: [UInt8] = []
+        let deadline = ContinuousClock.now + timeout
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            let text = String(decoding: received, as: UTF8.self)
+            if let end = text.range(of: "\r\n\r\n") {
+                let head = text[..<end.lowerBound].lowercased()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if text.utf8.count - text[..<end.upperBound].utf8.count >= length { return text }
+            }
+            var descriptor = pollfd(fd: self.socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 50) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(self.socket, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return nil }
+            received += buffer[0..<count]
+        }
+        return nil
+    }
+
     /// Reads until the server closes the connection or `timeout` passes; returns what arrived and
     /// whether the server closed.
     public func readToEnd(timeout: Duration) -> (text: String, closed: Bool) {
