@@ -24,6 +24,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Seconds one request may take.") var timeout = 30
     @Option(help: "Bytes of the value written over the cache limit.") var largeValueBytes = (2 << 20) + 17
     @Option(help: "The key prefix to work under (default: verify-<random hex>/).") var prefix: String?
+    @Option(help: "A bearer token with the write scope, for a deployment with access control (or S3KV_TOKEN, which ps does not show).")
+    var token: String?
 
     func validate() throws {
         guard self.url.hasPrefix("http://") || self.url.hasPrefix("https://") else {
@@ -50,7 +52,8 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let configuration = VerifyConfiguration(
             url: self.url, prefix: self.prefix, requestTimeout: .seconds(self.timeout), largeValueBytes: self.largeValueBytes,
-            only: self.onlyNames, load: load
+            only: self.onlyNames, load: load,
+            headers: (self.token ?? ProcessInfo.processInfo.environment["S3KV_TOKEN"]).map { [("authorization", "Bearer \($0)")] } ?? []
         )
         let showProgress = !self.json && isatty(STDERR_FILENO) == 1
         let report = await Verifier(configuration: configuration).run { progress in
