@@ -14,6 +14,7 @@ backend does not share s3kv's cores, and moto is single-threaded Python whose th
 with every cycle the load generator or s3kv takes from its core.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -174,6 +175,18 @@ http {{ access_log off; client_body_temp_path {WORK}; proxy_temp_path {WORK}; fa
     hit = measure("GET cache hit (embedded)", process, base, "get.lua", reference=nginx_get)
     measure("PUT (embedded, durable)", process, base, "put.lua", env={"BENCH_BODY_BYTES": str(len(VALUE))})
     measure("90/10 GET/PUT mix (embedded)", process, base, "mix.lua", env={"BENCH_BODY_BYTES": str(len(VALUE))})
+    stop(process)
+    # The same cached GET with access control on: a token file, a read token on every request.
+    token = "bench-" + os.urandom(16).hex()
+    tokens_file = os.path.join(WORK, "tokens.json")
+    with open(tokens_file, "w") as f:
+        f.write('{"tokens": [{"name": "bench", "scope": "read", "sha256": "%s"}]}' % hashlib.sha256(token.encode()).hexdigest())
+    process, base, _ = s3kv(
+        {"KV_STORAGE": "local", "KV_DATA_DIR": data, "KV_AUTH_TOKENS_FILE": tokens_file, "KV_AUTH_OPEN_ENDPOINTS": "/metrics"}, "local-auth"
+    )
+    request("GET", f"{base}/kv/key-0", headers={"Authorization": f"Bearer {token}"})
+    measure("GET cache hit (embedded, access control on)", process, base, "get.lua", reference=hit,
+            env={"BENCH_HEADERS": f"Authorization: Bearer {token}"})
     stop(process)
     # Memory with 1,000 open connections, in a fresh process holding the 1,000 keys.
     process, base, _ = s3kv({"KV_STORAGE": "local", "KV_DATA_DIR": data}, "local-connections")

@@ -180,4 +180,46 @@ struct AccessEndToEndTests {
             #expect(badCA.status == 1 && badCA.stderr.contains("S3_CA_FILE"))
         }
     }
+
+    @Test("Start-up refuses access and TLS settings it cannot use, naming the variable", arguments: [
+        (["KV_AUTH_OPEN_ENDPOINTS": "/kv"], "KV_AUTH_OPEN_ENDPOINTS: '/kv' is not one of"),
+        (["KV_AUTH_FAILURE_BURST": "many"], "KV_AUTH_FAILURE_BURST"),
+        (["TLS_CERT_FILE": "/nonexistent/cert.pem"], "TLS_KEY_FILE: required with TLS_CERT_FILE"),
+        (["TLS_CERT_FILE": "/nonexistent/cert.pem", "TLS_KEY_FILE": "/nonexistent/key.pem"], "TLS_CERT_FILE /nonexistent/cert.pem is not a readable PEM"),
+    ])
+    func refusedSettings(settings: [String: String], message: String) throws {
+        let result = try runToCompletion(arguments: ["serve"], environment: settings.merging(["KV_STORAGE": "memory", "PORT": "0"]) { $1 })
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test("s3kv s3-server serves HTTPS from TLS_CERT_FILE and TLS_KEY_FILE")
+    func s3ServerCommandTLS() async throws {
+        let certificates = try TestCertificates(name: "s3kv test CA for s3-server")
+        let port = try ServerProcess.freePort()
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = ["s3-server"]
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "S3_SERVER_HOST": "127.0.0.1", "S3_SERVER_PORT": String(port), "S3_SERVER_STORAGE": "memory",
+            "S3_SERVER_ACCESS_KEY": "k", "S3_SERVER_SECRET_KEY": "secret", "LOG_LEVEL": "warning",
+            "TLS_CERT_FILE": certificates.certificateFile, "TLS_KEY_FILE": certificates.keyFile,
+        ]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        var health: (status: Int32, output: String) = (-1, "")
+        for _ in 0..<100 {
+            health = try await RawConnection.offThePool { try curl(["--cacert", certificates.caFile, "https://127.0.0.1:\(port)/_s3kv/health"]) }
+            if health.status == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(health.status == 0, "curl exit \(health.status)")
+        let plain = try await RawConnection.offThePool { try curl(["-w", "%{http_code}", "http://127.0.0.1:\(port)/_s3kv/health"]) }
+        #expect(plain.output != "200")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
 }
