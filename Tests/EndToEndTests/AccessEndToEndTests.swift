@@ -49,10 +49,12 @@ struct AccessEndToEndTests {
         let file = TokenFile()
         try file.write([("first", "read", Self.first)])
         let server = try ServerProcess(environment: ["KV_STORAGE": "memory", "KV_AUTH_TOKENS_FILE": file.path])
-        let connection = try RawConnection(port: server.port)
-        let pid = server.process.processIdentifier
-        // The server is another process, so blocking this thread on its socket starves nothing.
-        let statuses: [String?] = try {
+        let (port, pid, logFile) = (server.port, server.process.processIdentifier, server.logFile)
+        @Sendable func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+        // The exchange blocks on its socket, so it runs on a thread of its own: the suites that
+        // run servers in this process need every thread of the shared pool.
+        let statuses: [String?] = try await RawConnection.offThePool {
+            let connection = try RawConnection(port: port)
             var statuses = [Self.get(connection, token: Self.first), Self.get(connection, token: Self.second)]
             try file.write([("second", "read", Self.second)])
             kill(pid, SIGHUP)
@@ -66,10 +68,10 @@ struct AccessEndToEndTests {
             statuses += [revoked, Self.get(connection, token: Self.second)]
             try file.replace(with: "{ not json")
             kill(pid, SIGHUP)
-            for _ in 0..<100 where !server.log.contains("could not reload token file") { Thread.sleep(forTimeInterval: 0.1) }
+            for _ in 0..<100 where !log().contains("could not reload token file") { Thread.sleep(forTimeInterval: 0.1) }
             statuses += [Self.get(connection, token: Self.second), Self.get(connection, token: Self.first)]
             return statuses
-        }()
+        }
         #expect(
             statuses == [
                 "HTTP/1.1 404 Not Found", "HTTP/1.1 401 Unauthorized", "HTTP/1.1 401 Unauthorized", "HTTP/1.1 404 Not Found",
@@ -87,20 +89,25 @@ struct AccessEndToEndTests {
         let open = try ServerProcess(environment: ["KV_STORAGE": "memory"])
         #expect(open.log.contains("access control is off"))
         open.stop(signal: SIGTERM)
-        let required = try runToCompletion(arguments: ["serve"], environment: ["KV_STORAGE": "memory", "KV_AUTH_REQUIRED": "true", "PORT": "0"])
+        let required = try await RawConnection.offThePool {
+            try runToCompletion(arguments: ["serve"], environment: ["KV_STORAGE": "memory", "KV_AUTH_REQUIRED": "true", "PORT": "0"])
+        }
         #expect(required.status == 1)
         #expect(required.stderr.contains("KV_AUTH_TOKENS_FILE: required when KV_AUTH_REQUIRED is true"))
         let file = TokenFile()
         try file.replace(with: #"{"tokens":[{"name":"x","scope":"superuser","sha256":"00"}]}"#)
-        let broken = try runToCompletion(arguments: ["serve"], environment: ["KV_STORAGE": "memory", "KV_AUTH_TOKENS_FILE": file.path, "PORT": "0"])
+        let path = file.path
+        let broken = try await RawConnection.offThePool {
+            try runToCompletion(arguments: ["serve"], environment: ["KV_STORAGE": "memory", "KV_AUTH_TOKENS_FILE": path, "PORT": "0"])
+        }
         #expect(broken.status == 1)
         #expect(broken.stderr.contains("tokens[0] (x): scope must be one of read, write, admin"), "\(broken.stderr)")
     }
 
     @Test("HTTPS: curl --cacert and the HTTP client trust the test CA; plain HTTP and untrusting clients fail; SIGHUP serves a rotated certificate")
     func https() async throws {
-        let certificates = try TestCertificates(name: "s3kv test CA one")
-        let rotated = try TestCertificates(name: "s3kv test CA two")
+        let certificates = try await RawConnection.offThePool { try TestCertificates(name: "s3kv test CA one") }
+        let rotated = try await RawConnection.offThePool { try TestCertificates(name: "s3kv test CA two") }
         let file = TokenFile()
         try file.write([("writer", "write", Self.first)])
         let server = try ServerProcess(environment: [
@@ -156,7 +163,7 @@ struct AccessEndToEndTests {
 
     @Test("The S3 server serves HTTPS, and s3kv reaches it with S3_CA_FILE, or not at all without it")
     func s3OverTLS() async throws {
-        let certificates = try TestCertificates(name: "s3kv test CA for S3")
+        let certificates = try await RawConnection.offThePool { try TestCertificates(name: "s3kv test CA for S3") }
         let tls = try TLSCertificates(certificatePath: certificates.certificateFile, keyPath: certificates.keyFile)
         try await OwnS3Server.withServer(tls: tls) { s3 in
             #expect(s3.endpoint.hasPrefix("https://"))
@@ -187,15 +194,17 @@ struct AccessEndToEndTests {
         (["TLS_CERT_FILE": "/nonexistent/cert.pem"], "TLS_KEY_FILE: required with TLS_CERT_FILE"),
         (["TLS_CERT_FILE": "/nonexistent/cert.pem", "TLS_KEY_FILE": "/nonexistent/key.pem"], "TLS_CERT_FILE /nonexistent/cert.pem is not a readable PEM"),
     ])
-    func refusedSettings(settings: [String: String], message: String) throws {
-        let result = try runToCompletion(arguments: ["serve"], environment: settings.merging(["KV_STORAGE": "memory", "PORT": "0"]) { $1 })
+    func refusedSettings(settings: [String: String], message: String) async throws {
+        let result = try await RawConnection.offThePool {
+            try runToCompletion(arguments: ["serve"], environment: settings.merging(["KV_STORAGE": "memory", "PORT": "0"]) { $1 })
+        }
         #expect(result.status == 1)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
     @Test("s3kv s3-server serves HTTPS from TLS_CERT_FILE and TLS_KEY_FILE")
     func s3ServerCommandTLS() async throws {
-        let certificates = try TestCertificates(name: "s3kv test CA for s3-server")
+        let certificates = try await RawConnection.offThePool { try TestCertificates(name: "s3kv test CA for s3-server") }
         let port = try ServerProcess.freePort()
         let process = Process()
         process.executableURL = ServerProcess.binary
@@ -219,7 +228,7 @@ struct AccessEndToEndTests {
         let plain = try await RawConnection.offThePool { try curl(["-w", "%{http_code}", "http://127.0.0.1:\(port)/_s3kv/health"]) }
         #expect(plain.output != "200")
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!process.isRunning && process.terminationStatus == 0)
     }
 }

@@ -24,7 +24,8 @@ public struct AccessConfiguration: Sendable, Equatable {
         switch route {
         case "/health": return nil
         case "/metrics": return self.openEndpoints.contains("/metrics") ? nil : .admin
-        case "/ready", "/openapi.json", "/docs": return self.openEndpoints.contains(route!) ? nil : .read
+        case .some(let route) where route == "/ready" || route == "/openapi.json" || route == "/docs":
+            return self.openEndpoints.contains(route) ? nil : .read
         case "/kv/{key}", "/kv":
             switch method {
             case .put, .delete, .post, .patch: return .write
