@@ -8,6 +8,7 @@ import S3Protocol
 import ServerSupport
 import TestSupport
 import Testing
+import WireFormat
 
 /// A token file the tests write and rewrite, as an operator would.
 struct TokenFile {
@@ -20,7 +21,7 @@ struct TokenFile {
     /// Writes entries of (name, scope, token), replacing the file in one rename.
     func write(_ entries: [(name: String, scope: String, token: String)]) throws {
         let items = entries.map { entry in
-            let digest = SHA256.hash(data: Data(entry.token.utf8)).map { String(format: "%02x", $0) }.joined()
+            let digest = Hex.encode(SHA256.hash(data: Data(entry.token.utf8)))
             return #"{"name":"\#(entry.name)","scope":"\#(entry.scope)","sha256":"\#(digest)"}"#
         }
         try self.replace(with: #"{"tokens":[\#(items.joined(separator: ","))]}"#)

@@ -29,6 +29,10 @@ public enum OwnS3Server {
             configuration.multipartThreshold = 5 << 20
             configuration.partSize = 5 << 20
             configuration.maxAttempts = 1
+            // As for moto (TestBackend): the servers of every suite running at once share this
+            // process's threads, and one can go quiet for seconds under load.
+            configuration.readTimeout = .seconds(20)
+            configuration.requestTimeout = .seconds(30)
             return S3Client(configuration: configuration, now: now)
         }
     }

@@ -9,16 +9,20 @@ extension APIError {
             case .unknown: ("the bearer token is not valid", #"Bearer realm="s3kv", error="invalid_token""#)
             default: ("this endpoint needs a bearer token (Authorization: Bearer <token>)", #"Bearer realm="s3kv""#)
             }
-        return APIError(.unauthorized, code: "unauthorized", message: message, headers: [.wwwAuthenticate: challenge])
+        var error = APIError(.unauthorized, code: "unauthorized", message: message, headers: [.wwwAuthenticate: challenge])
+        error.authFailure = failure
+        return error
     }
 
     /// A known token without the scope the request needs.
     static func missingScope(_ needed: AccessScope, token: AccessToken) -> APIError {
-        APIError(
+        var error = APIError(
             .forbidden, code: "forbidden",
             message: "this request needs the \(needed.rawValue) scope; token '\(token.name)' has \(token.scope.rawValue)",
             headers: [.wwwAuthenticate: #"Bearer realm="s3kv", error="insufficient_scope", scope="\#(needed.rawValue)""#]
         )
+        error.authFailure = .scope
+        return error
     }
 
     /// A key outside the prefix the token is confined to.
@@ -42,11 +46,13 @@ extension APIError {
     /// An address that failed too often, told when to try again.
     static func throttled(retryAfter: Duration) -> APIError {
         let seconds = max(1, Int((retryAfter / .seconds(1)).rounded(.up)))
-        return APIError(
+        var error = APIError(
             .tooManyRequests, code: "too_many_auth_failures",
             message: "too many failed authentications from this address; try again in \(seconds) s",
             headers: [.retryAfter: String(seconds)]
         )
+        error.authFailure = .throttled
+        return error
     }
 }
 

@@ -44,23 +44,22 @@ struct AuthorizationMiddleware: RouterMiddleware {
     private func refusal(_ request: Request, context: Context, needed: AccessScope) -> Response? {
         let client = self.trustedProxies.client(peer: context.remoteAddress, forwardedFor: request.headers[values: .xForwardedFor]) ?? ""
         if let wait = self.throttle.wait(for: client) {
-            return self.refuse(.throttled, .throttled(retryAfter: wait), request, context)
+            return self.refuse(.throttled(retryAfter: wait), request, context)
         }
         switch context.access {
         case .unrestricted:
             return nil
         case .none(let failure):
             self.throttle.recordFailure(from: client)
-            return self.refuse(failure, .unauthorized(failure), request, context)
+            return self.refuse(.unauthorized(failure), request, context)
         case .token(let token):
-            guard token.scope >= needed else { return self.refuse(.scope, .missingScope(needed, token: token), request, context) }
+            guard token.scope >= needed else { return self.refuse(.missingScope(needed, token: token), request, context) }
             return nil
         }
     }
 
-    private func refuse(_ reason: AuthFailure, _ error: APIError, _ request: Request, _ context: Context) -> Response {
-        Counter(label: Self.failuresName, dimensions: [("reason", reason.rawValue)], factory: self.metrics).increment()
-        Counter(label: ErrorMiddleware.errorsName, dimensions: [("code", error.code)], factory: self.metrics).increment()
+    private func refuse(_ error: APIError, _ request: Request, _ context: Context) -> Response {
+        ErrorMiddleware.count(error, metrics: self.metrics)
         return ErrorMiddleware.response(for: error, request: request, requestID: context.requestID)
     }
 }

@@ -65,10 +65,7 @@ public struct ErrorMiddleware: RouterMiddleware {
     @inline(never)
     private func recover(from error: any Error, request: Request, context: Context) -> Response {
         let apiError = self.apiError(for: error, request: request)
-        Counter(label: Self.errorsName, dimensions: [("code", apiError.code)], factory: self.metrics).increment()
-        if let reason = apiError.authFailure {
-            Counter(label: AuthorizationMiddleware.failuresName, dimensions: [("reason", reason.rawValue)], factory: self.metrics).increment()
-        }
+        Self.count(apiError, metrics: self.metrics)
         if error is CancellationError {
             context.logger.warning("request cut off by shutdown", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
         } else if apiError.status.kind == .serverError {
@@ -93,6 +90,14 @@ public struct ErrorMiddleware: RouterMiddleware {
             return APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         default:
             return APIError.describing(error)
+        }
+    }
+
+    /// Counts an error answer by its code, and a refusal by access control by its reason too.
+    static func count(_ error: APIError, metrics: any MetricsFactory) {
+        Counter(label: Self.errorsName, dimensions: [("code", error.code)], factory: metrics).increment()
+        if let reason = error.authFailure {
+            Counter(label: AuthorizationMiddleware.failuresName, dimensions: [("reason", reason.rawValue)], factory: metrics).increment()
         }
     }
 

@@ -20,13 +20,10 @@ public struct ReloadService: Service {
 
     let actions: [Action]
     let logger: Logger
-    /// Called after each SIGHUP has been handled, with the number of failed actions.
-    let onReload: @Sendable (Int) -> Void
 
-    public init(actions: [Action], logger: Logger, onReload: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(actions: [Action], logger: Logger) {
         self.actions = actions
         self.logger = logger
-        self.onReload = onReload
     }
 
     public func run() async throws {
@@ -37,18 +34,15 @@ public struct ReloadService: Service {
         }
     }
 
-    /// Runs every action once; what failed is logged and counted.
+    /// Runs every action once; what failed is logged.
     public func reloadAll() {
-        var failures = 0
         for action in self.actions {
             do {
                 let summary = try action.reload()
                 self.logger.notice("reloaded \(action.name)", metadata: ["summary": .string(summary)])
             } catch {
-                failures += 1
                 self.logger.error("could not reload \(action.name); the previous one stays in force", metadata: ["error": "\(error)"])
             }
         }
-        self.onReload(failures)
     }
 }
