@@ -52,5 +52,10 @@ public struct WriteID: Sendable, Hashable, CustomStringConvertible {
     /// 32 lower-case hex digits.
     public var hex: String { Hex.encode(self.bytes) }
 
+    /// The write's entity tag on a store that takes one (``ObjectStoreLimits/acceptsEntityTags``):
+    /// as unique to the write as the MD5 of its bytes, which end with the id, and free to compute,
+    /// where the MD5 of a large value costs a core for seconds.
+    var entityTag: ETag { ETag("\"\(self.hex)\"") }
+
     public var description: String { self.hex }
 }

@@ -87,7 +87,10 @@ extension KeyValueStore {
         // A small body of unknown length is copied aside as it passes, for the cache.
         let counter = ByteCounter(keepingUpTo: value.length == nil ? self.bufferedValueLimit : 0)
         let body = ObjectBody(counter.counting(value), length: value.length).appending(ByteBuffer(bytes: writeID.bytes))
-        let options = PutOptions(contentType: contentType, metadata: metadata.objectMetadata, condition: condition)
+        let options = PutOptions(
+            contentType: contentType, metadata: metadata.objectMetadata, condition: condition,
+            entityTag: self.objects.limits.acceptsEntityTags ? writeID.entityTag : nil
+        )
         let sent = self.clock.monotonic()
         var etag: ETag?
         do {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 import WireFormat
 
 #if canImport(Glibc)
@@ -31,15 +32,21 @@ struct BlobFiles: Sendable {
     /// s3kv's mmap threshold (4 MiB), so the buffers are reused heap memory, not fresh pages
     /// faulted in for every chunk.
     static let writeChunkBytes = 1 << 20
+    /// The capacity of each of the two buffers a write gathers chunks in: a chunk's worth and room
+    /// for the last piece of the body that completes it.
+    static let writeBufferBytes = writeChunkBytes + writeChunkBytes / 4
     /// Bytes read from the file per chunk of a streamed body.
     static let readChunkBytes = 1 << 20
 
     let directory: String
     private let pool: NIOThreadPool
+    /// Where the pool's results are delivered, for work started ahead of being awaited.
+    private let loops: any EventLoopGroup
 
-    init(directory: String, pool: NIOThreadPool = .singleton) throws {
+    init(directory: String, pool: NIOThreadPool = .singleton, loops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         self.directory = URL(fileURLWithPath: directory).appendingPathComponent("blobs").path
         self.pool = pool
+        self.loops = loops
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
     }
 
@@ -57,10 +64,12 @@ struct BlobFiles: Sendable {
 
     /// Writes `head` and then the rest of `body` to a new file, durably, under a new name.
     ///
+    /// - Parameter entityTag: the tag the writer brings; without one, the tag is the bytes' MD5,
+    ///   computed as they are written (a core's worth of hashing a writer with a tag is spared).
     /// - Returns: the file, still locked: the caller commits the row naming it, then lets it go.
     /// - Throws: what the body throws, ``ObjectStoreError/Code/invalidArgument`` past `limit`
     ///   bytes, ``ObjectStoreError/Code/insufficientStorage`` on a full disk; nothing is left behind.
-    func store(head: ByteBuffer, rest body: inout ObjectBody.Iterator, limit: Int) async throws -> WrittenBlob {
+    func store(head: ByteBuffer, rest body: inout ObjectBody.Iterator, limit: Int, entityTag: ETag?) async throws -> WrittenBlob {
         let id = Self.newID()
         let partial = self.partialPath(id)
         let descriptor = try await self.pool.runIfActive {
@@ -68,7 +77,14 @@ struct BlobFiles: Sendable {
             flock(descriptor, LOCK_EX)
             return descriptor
         }
-        var hasher = Insecure.MD5()
+        let tagger = ChunkTagger(given: entityTag)
+        let loop = self.loops.any()
+        // A chunk is hashed and written on the pool, the two at once, while the next arrives; the
+        // previous chunk's work is awaited before the next starts, so chunks land (and are hashed)
+        // in order and at most two are held. The two buffers take turns, so no chunk faults in
+        // fresh memory.
+        var inFlight: EventLoopFuture<Void>?
+        var writing: ByteBuffer?
         var size = 0
         do {
             var pending = head
@@ -80,12 +96,21 @@ struct BlobFiles: Sendable {
                 guard size <= limit else {
                     throw ObjectStoreError(.invalidArgument, "the body is more than \(limit) bytes; this store holds at most \(limit)")
                 }
-                pending.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                try await inFlight?.get()
                 let bytes = pending
-                try await self.pool.runIfActive { try Self.writeAll(bytes, to: descriptor, path: partial) }
-                pending.clear()
+                let written = self.pool.runIfActive(eventLoop: loop) { try Self.writeAll(bytes, to: descriptor, path: partial) }
+                if tagger.isHashing {
+                    inFlight = self.pool.runIfActive(eventLoop: loop) { tagger.update(bytes) }.and(written).map { _ in }
+                } else {
+                    inFlight = written
+                }
                 if chunk == nil { break }
+                pending = writing ?? ByteBuffer()
+                pending.clear(minimumCapacity: Self.writeBufferBytes)
+                writing = bytes
             }
+            try await inFlight?.get()
+            inFlight = nil
             let final = self.path(id)
             let directory = self.directory
             try await self.pool.runIfActive {
@@ -94,13 +119,15 @@ struct BlobFiles: Sendable {
                 try Self.syncDirectory(directory)
             }
         } catch {
+            // A write still running must finish before its descriptor is closed (and its number reused).
+            try? await inFlight?.get()
             try? await self.pool.runIfActive {
                 unlink(partial)
                 close(descriptor)
             }
             throw error
         }
-        return WrittenBlob(id: id, size: size, etag: ETag("\"\(Hex.encode(hasher.finalize()))\""), descriptor: descriptor)
+        return WrittenBlob(id: id, size: size, etag: tagger.etag(), descriptor: descriptor)
     }
 
     /// Makes `id`'s file also reachable as a new id (a copy that moves no bytes), durably.
@@ -154,7 +181,7 @@ struct BlobFiles: Sendable {
 
     /// The bytes of `range` of an open file, read a chunk at a time as the consumer asks.
     func body(of file: OpenBlob, range: ByteRange) -> ObjectBody {
-        ObjectBody(BlobChunks(file: file, range: range, pool: self.pool), length: range.count)
+        ObjectBody(BlobChunks(file: file, range: range, pool: self.pool, loop: self.loops.any()), length: range.count)
     }
 
     /// The whole of an open file, as one buffer.
@@ -232,24 +259,62 @@ final class OpenBlob: Sendable {
     deinit { close(self.descriptor) }
 }
 
-/// A range of a blob file as a sequence of chunks, each read on the thread pool when asked for.
+/// A file's entity tag: the writer's, or the MD5 of the bytes, computed as the chunks are written,
+/// one chunk at a time on the pool (each update follows the previous chunk's, so the lock is never
+/// contended).
+private final class ChunkTagger: Sendable {
+    private let given: ETag?
+    private let hasher = Mutex(Insecure.MD5())
+
+    init(given: ETag?) { self.given = given }
+
+    /// Whether the tag is the bytes' MD5, so each chunk must be hashed.
+    var isHashing: Bool { self.given == nil }
+
+    func update(_ bytes: ByteBuffer) {
+        self.hasher.withLock { hasher in bytes.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
+    }
+
+    func etag() -> ETag {
+        self.given ?? ETag("\"\(Hex.encode(self.hasher.withLock { $0.finalize() }))\"")
+    }
+}
+
+/// A range of a blob file as a sequence of chunks, each read on the thread pool: the next chunk is
+/// read while the consumer sends the last, so the disk and the socket work at once, and no more
+/// than one chunk is read ahead of the consumer.
 private struct BlobChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let file: OpenBlob
     let range: ByteRange
     let pool: NIOThreadPool
+    let loop: any EventLoop
 
     func makeAsyncIterator() -> Iterator { Iterator(chunks: self, offset: self.range.first) }
 
     struct Iterator: AsyncIteratorProtocol {
         let chunks: BlobChunks
+        /// Where the next chunk to be read starts.
         var offset: Int
+        var ahead: EventLoopFuture<ByteBuffer>?
 
         mutating func next() async throws -> ByteBuffer? {
+            guard let pending = self.ahead ?? self.read() else { return nil }
+            self.ahead = nil
+            let chunk = try await pending.get()
+            // A file shorter than its row says fails the body's length check above us.
+            guard chunk.readableBytes > 0 else { return nil }
+            self.ahead = self.read()
+            return chunk
+        }
+
+        /// Starts reading the chunk at ``offset``; nil past the range's end.
+        private mutating func read() -> EventLoopFuture<ByteBuffer>? {
             let end = self.chunks.range.last + 1
             guard self.offset < end else { return nil }
             let (file, offset, count) = (self.chunks.file, self.offset, Swift.min(BlobFiles.readChunkBytes, end - self.offset))
-            let chunk = try await self.chunks.pool.runIfActive { () throws -> ByteBuffer in
+            self.offset += count
+            return self.chunks.pool.runIfActive(eventLoop: self.chunks.loop) { () throws -> ByteBuffer in
                 var buffer = ByteBuffer()
                 var filled = 0
                 try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
@@ -264,10 +329,6 @@ private struct BlobChunks: AsyncSequence, Sendable {
                 }
                 return buffer
             }
-            // A file shorter than its row says fails the body's length check below us.
-            guard chunk.readableBytes > 0 else { return nil }
-            self.offset += chunk.readableBytes
-            return chunk
         }
     }
 }

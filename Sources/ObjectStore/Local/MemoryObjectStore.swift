@@ -55,7 +55,7 @@ public final class MemoryObjectStore: ObjectStore {
     ///   - limits: what the store accepts; tests lower it to exercise the layers above.
     public init(
         now: @escaping @Sendable () -> Date = Date.init,
-        limits: ObjectStoreLimits = ObjectStoreLimits(maximumObjectBytes: MemoryObjectStore.maximumObjectBytes)
+        limits: ObjectStoreLimits = ObjectStoreLimits(maximumObjectBytes: MemoryObjectStore.maximumObjectBytes, acceptsEntityTags: true)
     ) {
         self.now = now
         self.limits = limits

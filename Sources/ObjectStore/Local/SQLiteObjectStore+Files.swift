@@ -38,8 +38,10 @@ extension SQLiteObjectStore {
     /// Writes `head` and the rest of a body to a file, then commits the row that names it.
     func putFile(_ name: ObjectName, head: ByteBuffer, rest: inout ObjectBody.Iterator, options: PutOptions) async throws -> ETag {
         let metadata = try Self.encode(options.metadata)
-        let stored = try await self.blobs.store(head: head, rest: &rest, limit: self.limits.maximumObjectBytes)
-        let etag = options.entityTag ?? stored.etag
+        let stored = try await self.blobs.store(
+            head: head, rest: &rest, limit: self.limits.maximumObjectBytes, entityTag: options.entityTag
+        )
+        let etag = stored.etag
         let lastModified = Self.milliseconds(self.now())
         let replaced: String?
         do {

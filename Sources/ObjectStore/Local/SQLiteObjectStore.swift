@@ -55,10 +55,10 @@ public final class SQLiteObjectStore: ObjectStore {
         self.blobs = try BlobFiles(directory: directory)
         self.inlineBodyBytes = inlineBodyBytes
         // A streamed put holds the inline prefix it reads before it knows the body is large, and
-        // one file write's worth of bytes.
+        // two buffers of the file's bytes: one being written while the next fills.
         self.limits = ObjectStoreLimits(
             maximumObjectBytes: Self.maximumObjectBytes, streamsBodies: true,
-            streamBufferBytes: inlineBodyBytes + 2 * BlobFiles.writeChunkBytes
+            streamBufferBytes: inlineBodyBytes + 2 * BlobFiles.writeBufferBytes, acceptsEntityTags: true
         )
         // Under the write lock, so no other process is between linking a file and committing it.
         let blobs = self.blobs
