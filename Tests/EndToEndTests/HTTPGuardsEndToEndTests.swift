@@ -68,4 +68,44 @@ import Testing
         #expect(server.stop(signal: SIGTERM) == 0)
         #expect(server.log.contains("refused a request before routing"))
     }
+
+    @Test("a client that stops reading a large value is disconnected after the idle timeout; one that reads slowly gets all of it")
+    func stalledReader() async throws {
+        try await withTemporaryDirectory { directory in
+            // The embedded store streams the value from a file: what a stalled reader would hold open.
+            let server = try ServerProcess(environment: ["KV_STORAGE": "local", "KV_DATA_DIR": directory, "KV_IDLE_TIMEOUT": "1s"])
+            let value = (0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131) }
+            #expect(try await HTTP.request("\(server.baseURL)/kv/large", method: .PUT, body: value).status == 200)
+            let (port, request) = (server.port, "GET /kv/large HTTP/1.1\r\nHost: a\r\n\r\n")
+
+            // Takes nothing for 4 s, four idle timeouts: the server gives up, and what is left to
+            // read ends well short of the value.
+            let stalled = try await RawConnection.offThePool { () throws -> (count: Int, closed: Bool) in
+                let connection = try RawConnection(port: port, receiveBuffer: 16 << 10)
+                connection.send(request)
+                Thread.sleep(forTimeInterval: 4)
+                return connection.readCount(limit: 32 << 20, timeout: .seconds(30))
+            }
+            #expect(stalled.closed && stalled.count < value.count, "\(stalled)")
+
+            // Takes 256 KiB every 0.1 s: slower than the disk, never stalled for a timeout.
+            let slow = try await RawConnection.offThePool { () throws -> (count: Int, closed: Bool) in
+                let connection = try RawConnection(port: port, receiveBuffer: 64 << 10)
+                connection.send(request)
+                var total = (count: 0, closed: false)
+                for _ in 0..<400 where !total.closed && total.count <= value.count {
+                    let read = connection.readCount(limit: 256 << 10, timeout: .seconds(10))
+                    total = (total.count + read.count, read.closed)
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+                return total
+            }
+            #expect(slow.count > value.count, "the whole value and its head arrived, not cut off: \(slow)")
+
+            let metrics = try await HTTP.request("\(server.baseURL)/metrics", method: .GET).text
+            #expect(metrics.contains(#"s3kv_http_rejected_total{reason="stalled_reader"} 1"#))
+            #expect(server.stop(signal: SIGTERM) == 0)
+            #expect(server.log.contains("closed a connection whose client stopped reading its response"))
+        }
+    }
 }

@@ -5,8 +5,13 @@ import Foundation
 public final class RawConnection {
     private let socket: Int32
 
-    public init(port: Int) throws {
+    /// - Parameter receiveBuffer: the socket's receive buffer, set before connecting so the
+    ///   window the server sees is that small; nil for the system's.
+    public init(port: Int, receiveBuffer: Int? = nil) throws {
         self.socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer.map(Int32.init) {
+            setsockopt(self.socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -63,6 +68,22 @@ public final class RawConnection {
             received += buffer[0..<count]
         }
         return nil
+    }
+
+    /// Reads and counts bytes, at most `limit` of them, until the server closes the connection,
+    /// the limit is reached or `timeout` passes; returns the count and whether the server closed.
+    public func readCount(limit: Int, timeout: Duration) -> (count: Int, closed: Bool) {
+        var total = 0
+        let deadline = ContinuousClock.now + timeout
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while total < limit, ContinuousClock.now < deadline {
+            var descriptor = pollfd(fd: self.socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 50) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(self.socket, $0.baseAddress, min($0.count, limit - total), 0) }
+            if count <= 0 { return (total, true) }
+            total += count
+        }
+        return (total, false)
     }
 
     /// Reads until the server closes the connection or `timeout` passes; returns what arrived and

@@ -95,6 +95,7 @@ public enum KVApplication {
                         )
                     ),
                     headerTimeout: configuration.headerTimeout,
+                    stallTimeout: configuration.idleTimeout,
                     rejections: .init(factory: metrics.factory),
                     answer: { refusal in
                         let error = APIError(.badRequest, code: refusal.reason.rawValue, message: refusal.message)

@@ -29,6 +29,7 @@ public enum S3ServerApplication {
                 OptionalTLSChannel(GuardedHTTP1Channel(
                     base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
                     headerTimeout: configuration.headerTimeout,
+                    stallTimeout: configuration.idleTimeout,
                     rejections: .init(factory: metrics.factory),
                     answer: { refusal in
                         // S3's words for what the HTTP parser refuses.

@@ -12,6 +12,8 @@ import NIOHTTP1
 /// - malformed requests (what the HTTP parser refuses: a bad request line, a bad header, a
 ///   malformed chunk size) are answered 400 and the connection closed;
 /// - an HTTP/1.1 request without `Host` is answered 400 (RFC 9112 §3.2);
+/// - a client that stops reading its response for a whole stall timeout is disconnected
+///   (``StalledReaderGuard``), so it cannot hold the response's backend stream open;
 /// - `Expect: 100-continue` is answered `100 Continue` as soon as the head has arrived, so
 ///   clients that wait for it before sending a body (boto3 and the AWS CLI for every upload,
 ///   curl for large ones) do not wait out their own timeout (a second, per request) first.
@@ -24,7 +26,7 @@ public struct GuardedHTTP1Channel: ServerChildChannel {
 
     /// The metric of requests and connections refused before the router.
     public static let rejectedName = "s3kv_http_rejected_total"
-    public static let metricHelp = [rejectedName: "Requests and connections refused before routing, by reason."]
+    public static let metricHelp = [rejectedName: "Requests refused before routing and connections closed by the HTTP guards, by reason."]
 
     /// A request refused before routing, for the server to render.
     public struct Refusal: Sendable {
@@ -38,12 +40,15 @@ public struct GuardedHTTP1Channel: ServerChildChannel {
 
     let base: HTTP1Channel
     let headerTimeout: Duration
+    let stallTimeout: Duration
     let rejections: Rejections
     let answer: Answer
 
-    public init(base: HTTP1Channel, headerTimeout: Duration, rejections: Rejections, answer: @escaping Answer) {
+    /// - Parameter stallTimeout: how long a response may wait for its client to take any of it.
+    public init(base: HTTP1Channel, headerTimeout: Duration, stallTimeout: Duration, rejections: Rejections, answer: @escaping Answer) {
         self.base = base
         self.headerTimeout = headerTimeout
+        self.stallTimeout = stallTimeout
         self.rejections = rejections
         self.answer = answer
     }
@@ -54,6 +59,7 @@ public struct GuardedHTTP1Channel: ServerChildChannel {
             case headerTimeout = "header_timeout"
             case malformedRequest = "malformed_request"
             case missingHost = "missing_host"
+            case stalledReader = "stalled_reader"
         }
 
         private let counters: [Reason: CoreMetrics.Counter]
@@ -74,6 +80,7 @@ public struct GuardedHTTP1Channel: ServerChildChannel {
             let state = ConnectionGuardState(headerTimeout: self.headerTimeout, rejections: self.rejections, answer: self.answer, logger: logger)
             let operations = channel.pipeline.syncOperations
             try operations.addHandler(RawBytesGuard(state: state), position: .first)
+            try operations.addHandler(StalledReaderGuard(timeout: self.stallTimeout, rejections: self.rejections, logger: logger), position: .first)
             // After the request decoder (NIO puts the response encoder before it), so parsed
             // parts flow in and response parts flow out through the guard.
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
