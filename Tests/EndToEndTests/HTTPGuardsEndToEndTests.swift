@@ -73,28 +73,29 @@ import Testing
     func stalledReader() async throws {
         try await withTemporaryDirectory { directory in
             // The embedded store streams the value from a file: what a stalled reader would hold open.
-            let server = try ServerProcess(environment: ["KV_STORAGE": "local", "KV_DATA_DIR": directory, "KV_IDLE_TIMEOUT": "1s"])
+            let server = try ServerProcess(environment: ["KV_STORAGE": "local", "KV_DATA_DIR": directory, "KV_IDLE_TIMEOUT": "3s"])
             let value = (0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131) }
             #expect(try await HTTP.request("\(server.baseURL)/kv/large", method: .PUT, body: value).status == 200)
             let (port, request) = (server.port, "GET /kv/large HTTP/1.1\r\nHost: a\r\n\r\n")
 
-            // Takes nothing for 4 s, four idle timeouts: the server gives up, and what is left to
-            // read ends well short of the value.
+            // Takes nothing for 10 s, over three idle timeouts: the server gives up, and what is
+            // left to read ends well short of the value.
             let stalled = try await RawConnection.offThePool { () throws -> (count: Int, closed: Bool) in
                 let connection = try RawConnection(port: port, receiveBuffer: 16 << 10)
                 connection.send(request)
-                Thread.sleep(forTimeInterval: 4)
+                Thread.sleep(forTimeInterval: 10)
                 return connection.readCount(limit: 32 << 20, timeout: .seconds(30))
             }
             #expect(stalled.closed && stalled.count < value.count, "\(stalled)")
 
-            // Takes 256 KiB every 0.1 s: slower than the disk, never stalled for a timeout.
+            // Takes 1 MiB, then pauses 0.1 s: slower than the disk, never stalled for a timeout
+            // (which is generous, as the test process shares its cores with other suites).
             let slow = try await RawConnection.offThePool { () throws -> (count: Int, closed: Bool) in
                 let connection = try RawConnection(port: port, receiveBuffer: 64 << 10)
                 connection.send(request)
                 var total = (count: 0, closed: false)
                 for _ in 0..<400 where !total.closed && total.count <= value.count {
-                    let read = connection.readCount(limit: 256 << 10, timeout: .seconds(10))
+                    let read = connection.readCount(limit: 1 << 20, timeout: .seconds(10))
                     total = (total.count + read.count, read.closed)
                     Thread.sleep(forTimeInterval: 0.1)
                 }

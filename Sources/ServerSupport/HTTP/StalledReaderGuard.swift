@@ -7,15 +7,18 @@ import NIOCore
 /// client that stops reading in the middle of a response (a large value, a long listing) would
 /// hold the connection, the response's backend stream (a file, a pooled S3 connection) and its
 /// buffers for as long as it likes. Backpressure has already stopped the writing: the channel is
-/// unwritable. From then on this guard looks at the bytes waiting to be sent once per `timeout`;
-/// when none of them has left since the last look, the connection is closed, which fails the
-/// response's pending write and so ends its backend stream. A slow reader that keeps taking
+/// unwritable. From then on this guard looks at the bytes waiting to be sent once per `timeout`:
+/// when the socket has taken none of them since the last look (counting what was written
+/// meanwhile), the connection is closed, which fails the response's pending write and so ends
+/// its backend stream. A slow reader that keeps taking
 /// bytes is never cut off; neither is an idle connection, which the idle timeout handles.
 ///
 /// Used on its channel's event loop only.
-final class StalledReaderGuard: ChannelInboundHandler, RemovableChannelHandler {
+final class StalledReaderGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     let timeout: Duration
     let rejections: GuardedHTTP1Channel.Rejections
@@ -23,6 +26,8 @@ final class StalledReaderGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var check: Scheduled<Void>?
     /// The bytes waiting at the last look.
     private var waiting: Int64 = 0
+    /// The bytes written since the last look, while watching.
+    private var written: Int64 = 0
 
     init(timeout: Duration, rejections: GuardedHTTP1Channel.Rejections, logger: Logger) {
         self.timeout = timeout
@@ -34,10 +39,15 @@ final class StalledReaderGuard: ChannelInboundHandler, RemovableChannelHandler {
         if context.channel.isWritable {
             self.stopWatching()
         } else if self.check == nil {
-            self.waiting = Self.waitingBytes(context)
+            (self.waiting, self.written) = (Self.waitingBytes(context), 0)
             self.scheduleCheck(context)
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if self.check != nil { self.written += Int64(self.unwrapOutboundIn(data).readableBytes) }
+        context.write(data, promise: promise)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -54,8 +64,8 @@ final class StalledReaderGuard: ChannelInboundHandler, RemovableChannelHandler {
             self.check = nil
             guard context.channel.isActive, !context.channel.isWritable else { return }
             let waiting = Self.waitingBytes(context)
-            if waiting < self.waiting {
-                self.waiting = waiting
+            if waiting < self.waiting + self.written {
+                (self.waiting, self.written) = (waiting, 0)
                 self.scheduleCheck(context)
                 return
             }
