@@ -13,7 +13,7 @@ import NIOHTTP1
 ///   malformed chunk size) are answered 400 and the connection closed;
 /// - an HTTP/1.1 request without `Host` is answered 400 (RFC 9112 §3.2);
 /// - a client that stops reading its response for a whole stall timeout is disconnected
-///   (``StalledReaderGuard``), so it cannot hold the response's backend stream open;
+///   (``StalledReaderWatch``), so it cannot hold the response's backend stream open;
 /// - `Expect: 100-continue` is answered `100 Continue` as soon as the head has arrived, so
 ///   clients that wait for it before sending a body (boto3 and the AWS CLI for every upload,
 ///   curl for large ones) do not wait out their own timeout (a second, per request) first.
@@ -79,8 +79,8 @@ public struct GuardedHTTP1Channel: ServerChildChannel {
         self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let state = ConnectionGuardState(headerTimeout: self.headerTimeout, rejections: self.rejections, answer: self.answer, logger: logger)
             let operations = channel.pipeline.syncOperations
-            try operations.addHandler(RawBytesGuard(state: state), position: .first)
-            try operations.addHandler(StalledReaderGuard(timeout: self.stallTimeout, rejections: self.rejections, logger: logger), position: .first)
+            let stall = StalledReaderWatch(timeout: self.stallTimeout, rejections: self.rejections, logger: logger)
+            try operations.addHandler(RawBytesGuard(state: state, stall: stall), position: .first)
             // After the request decoder (NIO puts the response encoder before it), so parsed
             // parts flow in and response parts flow out through the guard.
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
@@ -159,15 +159,28 @@ final class ConnectionGuardState {
     }
 }
 
-/// First in the pipeline: sees every byte, so it knows when a head has started.
+/// First in the pipeline: sees every byte, so it knows when a head has started, and the
+/// socket's writability, for the stalled-reader watch.
 final class RawBytesGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
     let state: ConnectionGuardState
+    let stall: StalledReaderWatch
 
-    init(state: ConnectionGuardState) {
+    init(state: ConnectionGuardState, stall: StalledReaderWatch) {
         self.state = state
+        self.stall = stall
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.stall.writabilityChanged(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.stall.stop()
+        context.fireChannelInactive()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -177,6 +190,7 @@ final class RawBytesGuard: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.state.headerTimer?.cancel()
         self.state.rawContext = nil
+        self.stall.stop()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
