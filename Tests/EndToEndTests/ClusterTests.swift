@@ -142,6 +142,32 @@ struct ClusterTests {
         }
     }
 
+    @Test("a write nginx sends to a stopped instance is answered at once with a 502 saying nothing was stored, and succeeds when sent again")
+    func writeNotSentIsRefusedCleanly() async throws {
+        try await Cluster.with(instances: 3) { cluster in
+            #expect(cluster.instances[2].stop(signal: SIGKILL) != 0)
+            // Round robin sends one of the first three writes to the stopped instance (nginx then
+            // takes it out of rotation): its connection is refused before any byte is sent.
+            var refused = 0
+            for index in 0..<6 {
+                let url = cluster.url + "/kv/cluster/not-sent-\(index)"
+                var write = try await HTTP.request(url, method: .PUT, body: Array("v\(index)".utf8))
+                if write.status == 502 {
+                    refused += 1
+                    #expect(write.text.contains(#""code":"bad_gateway""#) && write.text.contains("nothing was stored"), "\(write.text)")
+                    write = try await HTTP.request(url, method: .PUT, body: Array("v\(index)".utf8))
+                }
+                #expect(write.status == 200, "write \(index): \(write.status) \(write.text)")
+            }
+            // Once per nginx worker that met it (each keeps its own view of the instances).
+            #expect((1...2).contains(refused), "\(refused) writes met the stopped instance")
+            for index in 0..<6 {
+                let read = try await HTTP.request(cluster.url + "/kv/cluster/not-sent-\(index)", method: .GET)
+                #expect(read.status == 200 && read.text == "v\(index)")
+            }
+        }
+    }
+
     @Test("SIGKILL of one instance during a verify load phase through nginx: no acknowledged write lost, reads retried, the instance rejoins")
     func failover() async throws {
         try await Cluster.with(instances: 3) { cluster in

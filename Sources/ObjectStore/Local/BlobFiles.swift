@@ -47,7 +47,22 @@ struct BlobFiles: Sendable {
         self.directory = URL(fileURLWithPath: directory).appendingPathComponent("blobs").path
         self.pool = pool
         self.loops = loops
-        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        try Self.createDirectory(self.directory)
+    }
+
+    /// Creates `path` and its parents, or fails with a message an operator can act on (a file in
+    /// the way, a permission) rather than Foundation's error dump.
+    static func createDirectory(_ path: String) throws(ObjectStoreError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw ObjectStoreError(.backendFailure, "\(path) exists and is not a directory")
+            }
+            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+            throw ObjectStoreError(.backendFailure, "cannot create the directory \(path): \(reason)")
+        }
     }
 
     /// A new file's name: random, so names from several processes sharing the directory never meet.

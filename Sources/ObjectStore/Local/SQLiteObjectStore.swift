@@ -41,7 +41,7 @@ public final class SQLiteObjectStore: ObjectStore {
         inlineBodyBytes: Int = SQLiteObjectStore.defaultInlineBodyBytes
     ) throws {
         precondition((0...(64 << 20)).contains(inlineBodyBytes), "inline bodies are kept to 64 MiB")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try BlobFiles.createDirectory(directory)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")

@@ -12,9 +12,16 @@ import Synchronization
 /// leaves either no bucket or a whole one.
 public final class BucketRegistry: Sendable {
     /// Where buckets live.
-    public enum Storage: Sendable, Equatable {
+    public enum Storage: Sendable, Equatable, CustomStringConvertible {
         case memory
         case directory(String)
+
+        public var description: String {
+            switch self {
+            case .memory: "memory (nothing survives a restart)"
+            case .directory(let path): "local (\(path))"
+            }
+        }
     }
 
     struct Bucket: Sendable {
