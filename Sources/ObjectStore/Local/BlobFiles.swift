@@ -53,15 +53,16 @@ struct BlobFiles: Sendable {
     /// Creates `path` and its parents, or fails with a message an operator can act on (a file in
     /// the way, a permission) rather than Foundation's error dump.
     static func createDirectory(_ path: String) throws(ObjectStoreError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                throw ObjectStoreError(.backendFailure, "\(path) exists and is not a directory")
-            }
-            let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
-            throw ObjectStoreError(.backendFailure, "cannot create the directory \(path): \(reason)")
+        let absolute = path.hasPrefix("/")
+        var prefix = absolute ? "" : "."
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += "/" + component
+            guard mkdir(prefix, 0o755) != 0 else { continue }
+            let code = errno
+            var status = stat()
+            if code == EEXIST, stat(prefix, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { continue }
+            if code == EEXIST { throw ObjectStoreError(.backendFailure, "\(prefix) exists and is not a directory") }
+            throw ObjectStoreError(.backendFailure, "cannot create the directory \(prefix): \(String(cString: strerror(code)))")
         }
     }
 
