@@ -5,6 +5,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
+/// Library modules' imports are internal unless marked `public import`, so a module's public
+/// interface names exactly the modules it exposes and the compiler holds the layering.
+let layeredSettings = swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
 
 let package = Package(
     name: "s3kv",
@@ -28,7 +31,7 @@ let package = Package(
     ],
     targets: [
         // Wire formats both servers and the client speak: HTTP dates, ISO 8601, hex, percent-encoding.
-        .target(name: "WireFormat", swiftSettings: swiftSettings),
+        .target(name: "WireFormat", swiftSettings: layeredSettings),
         // The S3 protocol, shared by our client and our server: SigV4 signing and verifying,
         // checksums, XML reading and writing, S3's error vocabulary.
         .target(
@@ -38,7 +41,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSettings
         ),
         // Storage contract (S3 semantics) and the local backends.
         .target(
@@ -53,7 +56,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSettings
         ),
         // Our S3 client: SigV4, requests over AsyncHTTPClient, XML; S3ObjectStore.
         .target(
@@ -71,7 +74,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSettings
         ),
         // The key-value domain: keys, entries, conditions; talks only to ObjectStore.
         .target(
@@ -83,7 +86,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSettings
         ),
         // The HTTP API on Hummingbird 2.
         // What both HTTP servers share: request ids, HTTP metrics and the access log, the metrics
@@ -104,7 +107,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSettings
         ),
         .target(
             name: "KVServer",
@@ -123,7 +126,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.embedInCode("Resources/openapi.json"), .embedInCode("Resources/docs.html")],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSettings
         ),
         // The S3-compatible server: the S3 REST API over buckets of the storage contract.
         .target(
@@ -141,7 +144,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSettings
         ),
         // `s3kv verify`: the API's workflows run against a live deployment, and a load phase.
         .target(
@@ -153,7 +156,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+            swiftSettings: layeredSettings
         ),
         // The C allocator's settings (glibc's mmap threshold), for the command line.
         .target(name: "CAllocator"),

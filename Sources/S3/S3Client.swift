@@ -1,13 +1,13 @@
 import AsyncHTTPClient
-import CoreMetrics
-import Foundation
-import Logging
-import NIOCore
-import NIOHTTP1
+public import CoreMetrics
+public import Foundation
+public import Logging
+public import NIOCore
+public import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import ObjectStore
-import S3Protocol
+public import ObjectStore
+public import S3Protocol
 
 /// A small S3 client over AsyncHTTPClient: signs each request with SigV4, retries what is safe
 /// to retry with exponential backoff and full jitter, and turns S3's XML errors into

@@ -1,6 +1,6 @@
 import Foundation
 import NIOSSL
-import S3Protocol
+public import S3Protocol
 
 /// How to reach a bucket: endpoint, addressing, credentials and the client's limits.
 public struct S3Configuration: Sendable {

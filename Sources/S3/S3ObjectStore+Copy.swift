@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
-import ObjectStore
+public import ObjectStore
 import S3Protocol
 
 extension S3ObjectStore {

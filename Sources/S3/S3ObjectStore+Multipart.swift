@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
-import ObjectStore
+public import ObjectStore
 import S3Protocol
 
 extension S3ObjectStore {

@@ -1,10 +1,10 @@
 import Crypto
 import Foundation
-import NIOCore
+public import NIOCore
 import NIOHTTP1
-import ObjectStore
+public import ObjectStore
 import WireFormat
-import S3Protocol
+public import S3Protocol
 
 /// The ``ObjectStore`` contract on S3 or any S3-compatible server.
 ///

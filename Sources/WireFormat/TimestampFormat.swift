@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The UTC timestamp formats on the wire, written and read without Foundation formatters: they
 /// are costly to create and not safe to share between threads, and these run per request.

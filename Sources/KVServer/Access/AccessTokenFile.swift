@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import WireFormat
 
 /// The token file (`KV_AUTH_TOKENS_FILE`): JSON, one entry per token.

@@ -1,10 +1,10 @@
-import Hummingbird
+public import Hummingbird
 import HummingbirdCore
-import KVStore
-import Logging
+public import KVStore
+public import Logging
 import NIOCore
-import ServerSupport
-import ServiceLifecycle
+public import ServerSupport
+public import ServiceLifecycle
 
 /// Builds the s3kv HTTP application.
 public enum KVApplication {

@@ -1,4 +1,4 @@
-import ServerSupport
+public import ServerSupport
 
 /// Settings of the HTTP server: what it listens on and the bounds it keeps.
 public struct ServerConfiguration: Sendable, Equatable {

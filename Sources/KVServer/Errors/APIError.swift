@@ -1,7 +1,7 @@
 import Foundation
-import HTTPTypes
+public import HTTPTypes
 import Hummingbird
-import KVStore
+public import KVStore
 
 /// An error as the HTTP API reports it: a status, a stable machine-readable code, a message
 /// for people, and any headers the status calls for (`Allow`, `Retry-After`).

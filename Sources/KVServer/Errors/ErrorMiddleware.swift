@@ -1,6 +1,6 @@
-import CoreMetrics
+public import CoreMetrics
 import HTTPTypes
-import Hummingbird
+public import Hummingbird
 import KVStore
 import Logging
 import NIOCore

@@ -1,4 +1,4 @@
-import Hummingbird
+public import Hummingbird
 import ObjectStore
 
 /// Gives each request a deadline (`KV_REQUEST_TIMEOUT`): everything the request waits for

@@ -1,4 +1,4 @@
-import Hummingbird
+public import Hummingbird
 import Synchronization
 
 /// Bounds the requests this instance works on at once (`KV_MAX_IN_FLIGHT`): one over the limit

@@ -1,7 +1,7 @@
-import Hummingbird
+public import Hummingbird
 import Logging
-import NIOCore
-import ServerSupport
+public import NIOCore
+public import ServerSupport
 
 /// The per-request context of the s3kv HTTP API: Hummingbird's core context plus the request id
 /// every response and log line of the request carries.

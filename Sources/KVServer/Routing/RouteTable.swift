@@ -1,5 +1,5 @@
-import HTTPTypes
-import Hummingbird
+public import HTTPTypes
+public import Hummingbird
 import ObjectStore
 
 /// The API's endpoints in one declaration: for each path, the handler of each method.

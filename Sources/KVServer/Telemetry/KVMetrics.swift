@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import KVStore
 import ObjectStore
-import ServerSupport
+public import ServerSupport
 
 /// The KV service's metrics beyond every server's (``MetricsRegistry/standardHelp``): the
 /// storage contract's, the value cache's and the error answers'.

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// A stored value with its attributes.
 public struct Entry: Sendable {

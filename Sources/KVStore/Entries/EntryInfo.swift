@@ -1,5 +1,5 @@
-import Foundation
-import ObjectStore
+public import Foundation
+public import ObjectStore
 
 /// What the store knows about a stored value, without the value itself.
 public struct EntryInfo: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import ObjectStore
+public import ObjectStore
 
 /// The condition a write depends on, as a client states it (RFC 9110 §13.1).
 public enum WritePrecondition: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import ObjectStore
+public import ObjectStore
 
 /// The acknowledgement of a write: it is durable in the backend when this is returned.
 public struct WriteReceipt: Sendable, Equatable {

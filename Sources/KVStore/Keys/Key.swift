@@ -1,4 +1,4 @@
-import ObjectStore
+public import ObjectStore
 
 /// A validated key of the key-value store.
 ///

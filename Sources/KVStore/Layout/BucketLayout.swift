@@ -1,4 +1,4 @@
-import ObjectStore
+public import ObjectStore
 
 /// Where the key-value store keeps things in its object store.
 ///

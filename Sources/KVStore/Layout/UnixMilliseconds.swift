@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An instant as milliseconds since 1970, the resolution expiry instants are stored in.
 public struct UnixMilliseconds: Sendable, Hashable, Comparable, CustomStringConvertible {

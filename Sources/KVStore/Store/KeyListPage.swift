@@ -1,4 +1,4 @@
-import ObjectStore
+public import ObjectStore
 
 /// One page of a listing.
 public struct KeyListPage: Sendable, Equatable {

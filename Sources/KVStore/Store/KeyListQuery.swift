@@ -1,4 +1,4 @@
-import ObjectStore
+public import ObjectStore
 
 /// What to list: keys in key order (UTF-8 byte order), optionally by prefix and range, one page
 /// at a time. Prefix, bounds and delimiter are byte strings: they match and compare keys by their

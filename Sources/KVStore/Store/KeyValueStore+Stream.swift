@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import ObjectStore
+public import ObjectStore
 import Synchronization
 
 /// A value read as a stream: all of it or a range of it.

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import NIOCore
-import ObjectStore
+public import NIOCore
+public import ObjectStore
 
 extension KeyValueStore {
     /// Stores `value` under `key` as its next version, when `precondition` holds.

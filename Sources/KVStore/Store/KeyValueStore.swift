@@ -1,8 +1,8 @@
-import CoreMetrics
+public import CoreMetrics
 import Foundation
-import Logging
+public import Logging
 import NIOCore
-import ObjectStore
+public import ObjectStore
 
 /// The key-value domain over an ``ObjectStore``: keys, versions, expiry, conditions and the
 /// value cache.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The two clocks the store reads, injected so tests control them exactly.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An object's attributes, as HeadObject reports them.
 public struct ObjectInfo: Sendable, Equatable {

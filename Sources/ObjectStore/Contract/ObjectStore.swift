@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// The storage contract s3kv is built on: the subset of S3 the key-value layer needs, with S3's
 /// semantics.

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// An object with its body, as GetObject returns it.
 public struct StoredObject: Sendable {

@@ -1,6 +1,6 @@
-import CoreMetrics
-import Logging
-import NIOCore
+public import CoreMetrics
+public import Logging
+public import NIOCore
 
 /// An ``ObjectStore`` that counts and times every request to the store it wraps, by operation
 /// and outcome, through swift-metrics, and logs each at debug level.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An object in a listing: the attributes ListObjectsV2 reports (no content type or metadata).
 public struct ObjectSummary: Sendable, Equatable {

@@ -1,5 +1,5 @@
-import Foundation
-import NIOCore
+public import Foundation
+public import NIOCore
 import Synchronization
 
 /// An ``ObjectStore`` held in process memory: for tests and for `KV_STORAGE=memory`.

@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import GRDB
 import GRDBSQLite
-import NIOCore
+public import NIOCore
 
 /// The embedded on-disk ``ObjectStore``: one SQLite database in WAL mode, through GRDB.
 ///

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// An object's body as it moves: a sequence of buffers, with its length when known.
 ///

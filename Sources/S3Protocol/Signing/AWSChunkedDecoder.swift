@@ -1,5 +1,5 @@
 import Crypto
-import NIOCore
+public import NIOCore
 import WireFormat
 
 /// Decodes an `aws-chunked` body (`Content-Encoding: aws-chunked`), the framing AWS SDKs and

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 import WireFormat
 
 /// AWS Signature Version 4 for header-signed requests, with S3's rules: the path is URI-encoded

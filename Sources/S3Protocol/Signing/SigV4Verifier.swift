@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 import WireFormat
 
 /// Checks AWS Signature Version 4 on a request that arrived: the server's half of

@@ -1,9 +1,9 @@
-import Hummingbird
+public import Hummingbird
 import HummingbirdCore
-import Logging
-import NIOCore
+public import Logging
+public import NIOCore
 import S3Protocol
-import ServerSupport
+public import ServerSupport
 import ServiceLifecycle
 
 /// Builds the S3 server's HTTP application.

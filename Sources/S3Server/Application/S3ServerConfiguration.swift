@@ -1,5 +1,5 @@
-import Foundation
-import S3Protocol
+public import Foundation
+public import S3Protocol
 
 /// Settings of the S3 server.
 public struct S3ServerConfiguration: Sendable {

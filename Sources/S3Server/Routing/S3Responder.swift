@@ -1,11 +1,11 @@
 import CoreMetrics
-import Foundation
-import Hummingbird
+public import Foundation
+public import Hummingbird
 import Logging
 import NIOCore
 import ObjectStore
 import S3Protocol
-import ServerSupport
+public import ServerSupport
 
 /// The S3 REST API over a ``BucketRegistry``: authenticates each request with SigV4, dispatches
 /// it by method, path and sub-resource, and answers every failure with S3's XML error.

@@ -1,6 +1,6 @@
-import Foundation
-import ObjectStore
-import S3Protocol
+public import Foundation
+public import ObjectStore
+public import S3Protocol
 import Synchronization
 
 /// The S3 server's buckets, each an ``ObjectStore`` of its own: in memory, or one embedded

@@ -1,7 +1,7 @@
-import CoreMetrics
-import HummingbirdCore
-import Logging
-import NIOCore
+public import CoreMetrics
+public import HummingbirdCore
+public import Logging
+public import NIOCore
 import NIOHTTP1
 
 /// Hummingbird's HTTP/1.1 channel with guards in front of the router, for both servers:

@@ -1,4 +1,4 @@
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
 
 /// Readiness for a server behind a load balancer: turns off the moment graceful shutdown begins,

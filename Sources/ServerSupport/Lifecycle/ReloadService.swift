@@ -1,5 +1,5 @@
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import UnixSignals
 
 /// Re-reads configuration files on SIGHUP, as daemons conventionally do: the token file, the

@@ -1,6 +1,6 @@
-import HummingbirdCore
-import Logging
-import NIOCore
+public import HummingbirdCore
+public import Logging
+public import NIOCore
 import NIOSSL
 
 /// A child channel that speaks TLS in front of `base` when certificates are configured, and

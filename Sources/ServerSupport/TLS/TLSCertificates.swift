@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-import NIOSSL
+public import NIOSSL
 
 /// A server's certificate and key (`TLS_CERT_FILE`, `TLS_KEY_FILE`), read again on reload.
 ///

@@ -1,7 +1,7 @@
-import CoreMetrics
-import HTTPTypes
-import Hummingbird
-import Logging
+public import CoreMetrics
+public import HTTPTypes
+public import Hummingbird
+public import Logging
 import Synchronization
 
 /// The HTTP series: requests by method, route and status; their durations; requests in flight.

@@ -1,6 +1,6 @@
-import CoreMetrics
-import Foundation
-import Prometheus
+public import CoreMetrics
+public import Foundation
+public import Prometheus
 
 /// A server's metrics: a Prometheus registry, filled through swift-metrics by every layer, and
 /// served in the text exposition format (`GET /metrics` on the KV API).

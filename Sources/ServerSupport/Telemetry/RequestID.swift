@@ -1,5 +1,5 @@
-import HTTPTypes
-import Logging
+public import HTTPTypes
+public import Logging
 
 /// Request ids, as both servers give them: the client's or proxy's `X-Request-ID` when it is
 /// well-formed, otherwise a fresh random one.
