@@ -60,9 +60,8 @@ final class NginxProcess {
         for folder in ["logs", "temp"] {
             try FileManager.default.createDirectory(at: self.directory.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
-        let template = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("deploy/nginx.conf"), encoding: .utf8)
         let configuration = self.directory.appendingPathComponent("nginx.conf")
-        try Self.render(template, port: self.port, upstreams: upstreamPorts).write(to: configuration, atomically: true, encoding: .utf8)
+        try Self.render(port: self.port, upstreams: upstreamPorts).write(to: configuration, atomically: true, encoding: .utf8)
         self.process.executableURL = URL(fileURLWithPath: nginx)
         self.process.arguments = ["-p", self.directory.path + "/", "-c", configuration.path, "-g", "daemon off;"]
         self.process.standardOutput = FileHandle.nullDevice
@@ -76,29 +75,23 @@ final class NginxProcess {
         }
     }
 
-    /// `deploy/nginx.conf` with the upstream servers between its markers and its listen port replaced.
-    static func render(_ template: String, port: Int, upstreams: [Int]) throws -> String {
-        var lines: [String] = []
-        var inUpstreams = false
-        var replaced = (upstreams: false, listen: false)
-        for line in template.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.contains("# cluster-upstreams-begin") {
-                inUpstreams = true
-                lines.append(String(line))
-                lines += upstreams.map { "        server 127.0.0.1:\($0) max_fails=1 fail_timeout=2s;" }
-                replaced.upstreams = true
-            } else if line.contains("# cluster-upstreams-end") {
-                inUpstreams = false
-                lines.append(String(line))
-            } else if line.contains("# cluster-listen") {
-                lines.append("        listen 127.0.0.1:\(port);")
-                replaced.listen = true
-            } else if !inUpstreams {
-                lines.append(String(line))
-            }
+    /// `deploy/nginx.conf` with its listen port and upstream servers filled in, by the renderer
+    /// `scripts/cluster` uses too.
+    static func render(port: Int, upstreams: [Int]) throws -> String {
+        let renderer = Process()
+        renderer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        renderer.arguments = ["python3", Self.repositoryRoot.appendingPathComponent("scripts/nginxconf.py").path, String(port)] + upstreams.map(String.init)
+        let output = Pipe()
+        let errors = Pipe()
+        renderer.standardOutput = output
+        renderer.standardError = errors
+        try renderer.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        renderer.waitUntilExit()
+        guard renderer.terminationStatus == 0 else {
+            throw ServerProcessError(message: "scripts/nginxconf.py failed: " + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
         }
-        guard replaced.upstreams, replaced.listen else { throw ServerProcessError(message: "deploy/nginx.conf lacks its cluster markers") }
-        return lines.joined(separator: "\n")
+        return text
     }
 
     deinit {
