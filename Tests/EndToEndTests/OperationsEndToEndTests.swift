@@ -34,16 +34,11 @@ import Testing
         }
     }
 
-    /// The value of an unlabelled sample in a Prometheus exposition.
-    static func sample(_ name: String, in exposition: String) -> Double? {
-        exposition.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
-    }
-
     /// Polls `/metrics` (bounded to 10 s) until `requests` requests other than the poll itself are in flight.
     static func waitForInFlight(_ requests: Int, server: ServerProcess) async throws {
         for _ in 0..<200 {
             let metrics = try await HTTP.request(server.baseURL + "/metrics", method: .GET).text
-            if Self.sample("s3kv_http_requests_in_flight", in: metrics) == Double(requests + 1) { return }
+            if prometheusSample("s3kv_http_requests_in_flight", in: metrics) == Double(requests + 1) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw ServerProcessError(message: "\(requests) requests never were in flight")

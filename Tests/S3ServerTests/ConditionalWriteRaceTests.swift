@@ -59,8 +59,7 @@ struct ConditionalWriteRaceTests {
             func awaitInFlight(_ count: Double) async throws -> Bool {
                 for _ in 0..<500 {
                     let metrics = try await HTTPClientRequestFactory.send(HTTPClientRequestFactory.plain(server.endpoint + "/_s3kv/metrics")).text
-                    let inFlight = metrics.split(separator: "\n").first { $0.hasPrefix("s3kv_http_requests_in_flight ") }
-                        .flatMap { Double($0.split(separator: " ")[1]) } ?? 0
+                    let inFlight = prometheusSample("s3kv_http_requests_in_flight", in: metrics) ?? 0
                     if inFlight >= count { return true }
                     try await Task.sleep(for: .milliseconds(10))
                 }
