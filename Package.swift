@@ -43,18 +43,28 @@ let package = Package(
             ],
             swiftSettings: layeredSettings
         ),
-        // Storage contract (S3 semantics) and the local backends.
+        // The storage contract (S3 semantics) alone: bodies, conditions, listing, instrumentation.
         .target(
             name: "ObjectStore",
             dependencies: [
                 "WireFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: layeredSettings
+        ),
+        // The contract's memory and on-disk implementations (SQLite via GRDB, files beside it).
+        .target(
+            name: "LocalStores",
+            dependencies: [
+                "ObjectStore", "WireFormat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: layeredSettings
         ),
@@ -132,7 +142,7 @@ let package = Package(
         .target(
             name: "S3Server",
             dependencies: [
-                "ObjectStore",
+                "ObjectStore", "LocalStores",
                 "S3Protocol",
                 "ServerSupport",
                 "WireFormat",
@@ -168,7 +178,7 @@ let package = Package(
                 "KVServer",
                 "KVStore",
                 "KVVerify",
-                "ObjectStore",
+                "ObjectStore", "LocalStores",
                 "S3",
                 "S3Protocol",
                 "S3Server",
@@ -199,7 +209,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "ObjectStore", "KVStore", "S3", "S3Protocol", "S3Server", "ServerSupport",
+                "ObjectStore", "LocalStores", "KVStore", "S3", "S3Protocol", "S3Server", "ServerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -223,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "ObjectStoreTests",
             dependencies: [
-                "ObjectStore", "S3", "S3Protocol", "WireFormat", "TestSupport",
+                "ObjectStore", "LocalStores", "S3", "S3Protocol", "WireFormat", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -257,7 +267,7 @@ let package = Package(
         .testTarget(
             name: "KVStoreTests",
             dependencies: [
-                "KVStore", "ObjectStore", "S3", "S3Protocol", "TestSupport",
+                "KVStore", "ObjectStore", "LocalStores", "S3", "S3Protocol", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -265,7 +275,7 @@ let package = Package(
         .testTarget(
             name: "KVServerTests",
             dependencies: [
-                "KVServer", "KVStore", "ObjectStore", "ServerSupport", "TestSupport",
+                "KVServer", "KVStore", "ObjectStore", "LocalStores", "ServerSupport", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Logging
+import LocalStores
 import ObjectStore
 import S3
 import S3Protocol

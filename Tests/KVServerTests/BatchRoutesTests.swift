@@ -5,6 +5,7 @@ import HummingbirdTesting
 import KVServer
 import KVStore
 import NIOCore
+import LocalStores
 import ObjectStore
 import Synchronization
 import TestSupport

@@ -6,6 +6,7 @@ import KVServer
 import KVStore
 import Logging
 import NIOCore
+import LocalStores
 import ObjectStore
 import Synchronization
 import TestSupport

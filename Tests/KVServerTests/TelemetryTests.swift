@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import KVServer
 import Logging
+import LocalStores
 import ObjectStore
 import ServerSupport
 import Synchronization

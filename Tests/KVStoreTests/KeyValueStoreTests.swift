@@ -2,6 +2,7 @@ import Foundation
 import KVStore
 import NIOCore
 import S3
+import LocalStores
 import ObjectStore
 import TestSupport
 import Testing

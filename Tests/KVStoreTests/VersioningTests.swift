@@ -1,6 +1,7 @@
 import Foundation
 import KVStore
 import NIOCore
+import LocalStores
 import ObjectStore
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import GRDB
+import LocalStores
 import ObjectStore
 import TestSupport
 import Testing

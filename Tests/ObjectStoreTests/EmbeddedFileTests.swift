@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOCore
+import LocalStores
 import ObjectStore
 import PropertyBased
 import TestSupport

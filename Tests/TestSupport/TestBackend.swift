@@ -1,4 +1,5 @@
 import Foundation
+import LocalStores
 import ObjectStore
 import S3
 import Testing

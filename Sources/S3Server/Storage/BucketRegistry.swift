@@ -1,4 +1,5 @@
 public import Foundation
+import LocalStores
 public import ObjectStore
 public import S3Protocol
 import Synchronization

@@ -1,3 +1,4 @@
+public import ObjectStore
 public import Foundation
 public import NIOCore
 import Synchronization

@@ -1,3 +1,4 @@
+public import ObjectStore
 public import Foundation
 import GRDB
 import GRDBSQLite

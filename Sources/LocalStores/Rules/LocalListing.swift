@@ -1,3 +1,4 @@
+import ObjectStore
 import Foundation
 
 /// Where a local listing resumes: a key, and whether that key itself is included.

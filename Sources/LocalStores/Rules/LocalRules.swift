@@ -1,3 +1,4 @@
+import ObjectStore
 import Foundation
 
 /// The S3 rules the local backends enforce, in one place so both emulate S3 identically.

@@ -1,3 +1,4 @@
+public import ObjectStore
 import Foundation
 import GRDB
 import NIOCore

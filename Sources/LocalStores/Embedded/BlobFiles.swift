@@ -1,3 +1,4 @@
+import ObjectStore
 import Crypto
 import Foundation
 import NIOCore
