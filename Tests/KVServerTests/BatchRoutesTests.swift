@@ -100,6 +100,17 @@ import Testing
             try bad.expectError(.badRequest, "invalid_batch")
             #expect(bad.text.contains(#""index":1"#) && bad.text.contains("key_empty_segment"))
             #expect(try await client.execute(uri: "/kv/b", method: .get).text == "b")
+
+            // A body with another batch's field is refused, not half carried out: a client that
+            // meant to write must not have these keys deleted.
+            let mixed = try await client.execute(
+                uri: "/kv?delete", method: .post, body: Self.json(#"{"keys":["b"],"items":[{"key":"b","value":"new"}]}"#)
+            )
+            try mixed.expectError(.badRequest, "invalid_json")
+            #expect(mixed.text.contains("items: not a field of this batch"), "\(mixed.text)")
+            let misspelt = try await client.execute(uri: "/kv", method: .post, body: Self.json(#"{"items":[{"key":"b","value":"v"}],"itmes":[]}"#))
+            try misspelt.expectError(.badRequest, "invalid_json")
+            #expect(try await client.execute(uri: "/kv/b", method: .get).text == "b")
         }
     }
 

@@ -44,6 +44,10 @@ struct BatchController: Sendable {
             }
         }
         var items: [Item]
+
+        init(from decoder: any Decoder) throws {
+            self.items = try BatchField.container(of: decoder, allowed: ["items"]).decode([Item].self, forKey: BatchField("items"))
+        }
     }
 
     private func write(_ body: ByteBuffer, access: AccessGrant) async throws -> Response {
@@ -116,6 +120,10 @@ struct BatchController: Sendable {
 
     private struct DeleteRequest: Decodable {
         var keys: [String]
+
+        init(from decoder: any Decoder) throws {
+            self.keys = try BatchField.container(of: decoder, allowed: ["keys"]).decode([String].self, forKey: BatchField("keys"))
+        }
     }
 
     private func delete(_ body: ByteBuffer, access: AccessGrant) async throws -> Response {
@@ -183,7 +191,8 @@ struct BatchController: Sendable {
         case .typeMismatch(let type, let context): (path, reason) = (context.codingPath, "expected \(type)")
         case .valueNotFound(let type, let context): (path, reason) = (context.codingPath, "expected \(type), found null")
         case .keyNotFound(let key, let context): (path, reason) = (context.codingPath + [key], "missing")
-        case .dataCorrupted(let context): (path, reason) = (context.codingPath, "it is not valid JSON")
+        case .dataCorrupted(let context):
+            (path, reason) = (context.codingPath, context.codingPath.isEmpty ? "it is not valid JSON" : context.debugDescription)
         @unknown default: return "it is not valid JSON"
         }
         let location = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
