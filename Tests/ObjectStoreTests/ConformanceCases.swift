@@ -254,7 +254,7 @@ enum Conformance {
         },
         .init(name: "a streamed body of known length under the multipart threshold is read once and stored whole") { c in
             let bytes = (0..<((2 << 20) + 17)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
-            let chunks = stride(from: 0, to: bytes.count, by: 64 << 10).map { ByteBuffer(bytes: bytes[$0..<min($0 + (64 << 10), bytes.count)]) }
+            let chunks = Self.chunks(of: bytes)
             let etag = try await c.store.put(c.key("medium"), streaming: ObjectBody(ReadOnceBody(chunks), length: bytes.count), options: PutOptions())
             // One PutObject on S3; hashed as it is written on the embedded store.
             #expect(etag == ETag.md5(of: bytes))
@@ -263,7 +263,7 @@ enum Conformance {
         },
         .init(name: "a streamed write that names its entity tag keeps it where the store accepts tags, and is refused where not") { c in
             let bytes = (0..<((2 << 20) + 5)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
-            let chunks = stride(from: 0, to: bytes.count, by: 64 << 10).map { ByteBuffer(bytes: bytes[$0..<min($0 + (64 << 10), bytes.count)]) }
+            let chunks = Self.chunks(of: bytes)
             let tag = ETag("\"0123456789abcdef0123456789abcdef\"")
             let options = PutOptions(entityTag: tag)
             guard c.store.limits.acceptsEntityTags else {
@@ -319,6 +319,11 @@ enum Conformance {
 
     /// `bytes` pseudo-random bytes in chunks, and their SHA-256: one random chunk, each copy
     /// stamped with its index, so making many megabytes costs little in a debug build.
+    /// `bytes` in buffers of 64 KiB, as a request body arrives.
+    static func chunks(of bytes: [UInt8]) -> [ByteBuffer] {
+        stride(from: 0, to: bytes.count, by: 64 << 10).map { ByteBuffer(bytes: bytes[$0..<min($0 + (64 << 10), bytes.count)]) }
+    }
+
     static func stream(bytes: Int, chunk: Int, seed: UInt64) -> (AsyncStream<ByteBuffer>, [UInt8]) {
         var generator = SeededGenerator(state: seed)
         let block = (0..<chunk).map { _ in UInt8.random(in: 0...255, using: &generator) }

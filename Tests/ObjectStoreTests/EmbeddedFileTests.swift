@@ -25,6 +25,22 @@ import Glibc
         ByteBuffer(bytes: (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed })
     }
 
+    @Test("a data directory with a file in its way is refused with the path, not a Foundation error dump")
+    func unusableDataDirectory() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/a-file"
+            #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+            for path in [file, file + "/below"] {
+                do {
+                    _ = try SQLiteObjectStore(directory: path)
+                    Issue.record("\(path) was taken as a data directory")
+                } catch let error as ObjectStoreError {
+                    #expect(error.code == .backendFailure && error.message == "\(file) exists and is not a directory", "\(error)")
+                }
+            }
+        }
+    }
+
     @Test("a body over the inline limit is one file, never a row; replacing or deleting it removes the file")
     func fileLifecycle() async throws {
         try await withTemporaryDirectory { directory in

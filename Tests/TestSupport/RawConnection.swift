@@ -51,57 +51,63 @@ public final class RawConnection {
     /// the server closes it or `timeout` passes first.
     public func readResponse(timeout: Duration) -> String? {
         var received: [UInt8] = []
-        let deadline = ContinuousClock.now + timeout
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while ContinuousClock.now < deadline {
-            let text = String(decoding: received, as: UTF8.self)
-            if let end = text.range(of: "\r\n\r\n") {
-                let head = text[..<end.lowerBound].lowercased()
-                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-                if text.utf8.count - text[..<end.upperBound].utf8.count >= length { return text }
-            }
-            var descriptor = pollfd(fd: self.socket, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 50) > 0 else { continue }
-            let count = buffer.withUnsafeMutableBytes { recv(self.socket, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { return nil }
-            received += buffer[0..<count]
+        var complete = false
+        _ = self.receive(timeout: timeout) { piece in
+            received += piece
+            complete = Self.isWholeResponse(String(decoding: received, as: UTF8.self))
+            return complete ? 0 : .max
         }
-        return nil
+        return complete ? String(decoding: received, as: UTF8.self) : nil
+    }
+
+    /// Whether `text` holds a whole response head and as much body as its `Content-Length` says.
+    private static func isWholeResponse(_ text: String) -> Bool {
+        guard let end = text.range(of: "\r\n\r\n") else { return false }
+        let head = text[..<end.lowerBound].lowercased()
+        let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        return text.utf8.count - text[..<end.upperBound].utf8.count >= length
     }
 
     /// Reads and counts bytes, at most `limit` of them, until the server closes the connection,
     /// the limit is reached or `timeout` passes; returns the count and whether the server closed.
     public func readCount(limit: Int, timeout: Duration) -> (count: Int, closed: Bool) {
         var total = 0
-        let deadline = ContinuousClock.now + timeout
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while total < limit, ContinuousClock.now < deadline {
-            var descriptor = pollfd(fd: self.socket, events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 50) > 0 else { continue }
-            let count = buffer.withUnsafeMutableBytes { recv(self.socket, $0.baseAddress, min($0.count, limit - total), 0) }
-            if count <= 0 { return (total, true) }
-            total += count
+        let closed = self.receive(timeout: timeout) { piece in
+            total += piece.count
+            return limit - total
         }
-        return (total, false)
+        return (total, closed)
     }
 
     /// Reads until the server closes the connection or `timeout` passes; returns what arrived and
     /// whether the server closed.
     public func readToEnd(timeout: Duration) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
+        let closed = self.receive(timeout: timeout) { piece in
+            received += piece
+            return .max
+        }
+        return (String(decoding: received, as: UTF8.self), closed)
+    }
+
+    /// Receives until `take` wants no more, the server closes the connection or `timeout` passes.
+    /// `take` is handed each piece as it arrives (an empty one first) and answers how many more
+    /// bytes it takes at most; 0 ends the read.
+    ///
+    /// - Returns: whether the server closed the connection.
+    private func receive(timeout: Duration, _ take: (ArraySlice<UInt8>) -> Int) -> Bool {
         let deadline = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while ContinuousClock.now < deadline {
+        var wanted = take([])
+        while wanted > 0, ContinuousClock.now < deadline {
             var descriptor = pollfd(fd: self.socket, events: Int16(POLLIN), revents: 0)
-            let remaining = deadline - ContinuousClock.now
-            let milliseconds = Int32(max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
-            guard poll(&descriptor, 1, milliseconds) > 0 else { continue }
-            let count = buffer.withUnsafeMutableBytes { recv(self.socket, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
-            received += buffer[0..<count]
+            guard poll(&descriptor, 1, 50) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(self.socket, $0.baseAddress, min($0.count, wanted), 0) }
+            if count <= 0 { return true }
+            wanted = take(buffer[0..<count])
         }
-        return (String(decoding: received, as: UTF8.self), false)
+        return false
     }
 }
 

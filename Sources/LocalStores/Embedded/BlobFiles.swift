@@ -39,6 +39,7 @@ struct BlobFiles: Sendable {
     /// Bytes read from the file per chunk of a streamed body.
     static let readChunkBytes = 1 << 20
 
+    /// `blobs/` in the data directory; both are created if missing.
     let directory: String
     private let pool: NIOThreadPool
     /// Where the pool's results are delivered, for work started ahead of being awaited.
@@ -53,9 +54,8 @@ struct BlobFiles: Sendable {
 
     /// Creates `path` and its parents, or fails with a message an operator can act on (a file in
     /// the way, a permission) rather than Foundation's error dump.
-    static func createDirectory(_ path: String) throws(ObjectStoreError) {
-        let absolute = path.hasPrefix("/")
-        var prefix = absolute ? "" : "."
+    private static func createDirectory(_ path: String) throws(ObjectStoreError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component
             guard mkdir(prefix, 0o755) != 0 else { continue }
@@ -63,7 +63,7 @@ struct BlobFiles: Sendable {
             var status = stat()
             if code == EEXIST, stat(prefix, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { continue }
             if code == EEXIST { throw ObjectStoreError(.backendFailure, "\(prefix) exists and is not a directory") }
-            throw ObjectStoreError(.backendFailure, "cannot create the directory \(prefix): \(String(cString: strerror(code)))")
+            throw Self.failure(code, "create the directory \(prefix)")
         }
     }
 

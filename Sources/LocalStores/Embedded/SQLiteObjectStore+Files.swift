@@ -42,7 +42,6 @@ extension SQLiteObjectStore {
         let stored = try await self.blobs.store(
             head: head, rest: &rest, limit: self.limits.maximumObjectBytes, entityTag: options.entityTag
         )
-        let etag = stored.etag
         let lastModified = Self.milliseconds(self.now())
         let replaced: String?
         do {
@@ -54,7 +53,7 @@ extension SQLiteObjectStore {
                         DELETE FROM object_body WHERE key = ?
                         """,
                     arguments: [
-                        Self.blob(name), stored.size, etag.quoted, options.contentType, metadata, lastModified, stored.id, Self.blob(name),
+                        Self.blob(name), stored.size, stored.etag.quoted, options.contentType, metadata, lastModified, stored.id, Self.blob(name),
                     ]
                 )
                 return replaced
@@ -66,7 +65,7 @@ extension SQLiteObjectStore {
         // The row commits before the file's lock is let go, so no restart takes it for an orphan.
         withExtendedLifetime(stored) {}
         await self.blobs.remove(replaced.map { [$0] } ?? [])
-        return etag
+        return stored.etag
     }
 
     /// Serves a body from its row, or from its file a chunk at a time as the reader asks.

@@ -42,7 +42,8 @@ public final class SQLiteObjectStore: ObjectStore {
         inlineBodyBytes: Int = SQLiteObjectStore.defaultInlineBodyBytes
     ) throws {
         precondition((0...(64 << 20)).contains(inlineBodyBytes), "inline bodies are kept to 64 MiB")
-        try BlobFiles.createDirectory(directory)
+        // First: it creates the data directory the database goes in.
+        self.blobs = try BlobFiles(directory: directory)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -53,7 +54,6 @@ public final class SQLiteObjectStore: ObjectStore {
         self.database = try DatabasePool(path: path, configuration: configuration)
         self.now = now
         try Self.migrator.migrate(self.database)
-        self.blobs = try BlobFiles(directory: directory)
         self.inlineBodyBytes = inlineBodyBytes
         // A streamed put holds the inline prefix it reads before it knows the body is large, and
         // two buffers of the file's bytes: one being written while the next fills.
